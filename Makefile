@@ -1,0 +1,44 @@
+# Endpoint Console: set-up, demo, tests.
+#   make demo   set up, migrate, create the demo logins and workflow, serve
+#   make test   set up, lint, check, run the whole test suite
+# Both install what they need on first use: a virtualenv in .venv with the
+# packages of pyproject.toml, and for the tests Debian's chromium.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
+
+.PHONY: demo serve test lint check install chromium
+
+$(INSTALLED): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "$(PYTHON) was not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; \
+	  exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+chromium:
+	scripts/install-chromium
+
+demo: $(INSTALLED)
+	$(BIN)/python -m console.envfile
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+lint: $(INSTALLED)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+check: $(INSTALLED)
+	$(TEST_ENV) $(BIN)/python manage.py check --fail-level WARNING
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+test: $(INSTALLED) chromium lint check
+	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,1 @@
+"""Auth types: one module each, behind the interface in `base`."""

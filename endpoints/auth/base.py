@@ -1,0 +1,195 @@
+"""The interface that every auth type implements.
+
+An auth type is a subclass of `AuthType` in its own module, listed in
+`registry.AUTH_TYPE_MODULES`. It declares its form (which fields exist and
+which are secret), how it stores what the form returns, how it applies
+itself to an outgoing httpx2 request, and how Test Authentication checks it.
+Forms, views, templates, the runtime, export and admin use only this
+interface, so a new type changes nothing outside its module and the list.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import httpx2
+from django import forms
+
+from .secret_field import SecretChange, SecretField
+
+if TYPE_CHECKING:
+    from endpoints.models import AuthConfig
+
+
+@dataclass(frozen=True)
+class AuthTestResult:
+    """Outcome of Test Authentication.
+
+    ``stage`` names the step that failed: ``dns``, ``connect``, ``tls``,
+    ``authentication`` or ``http``; it is empty on success. ``detail`` is
+    text from the target (a status line, the start of a body, a provider's
+    error code and description) with every stored secret removed.
+    """
+
+    ok: bool
+    message: str
+    stage: str = ""
+    status_code: int | None = None
+    detail: str = ""
+
+
+class AuthForm(forms.Form):
+    """Base form for one auth type's fields.
+
+    Non-secret fields start from the stored ``params``. A `SecretField`
+    starts empty and shows whether a value is stored. `apply` writes the
+    cleaned data into a configuration without saving it, which Test
+    Authentication uses on values that are typed but not yet saved.
+    """
+
+    # Fields shown only while another field has a given value, as
+    # {field: (controlling field, value)}. Hidden fields are not required.
+    conditional_fields: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def __init__(self, *args, config: AuthConfig, **kwargs):
+        self.config = config
+        initial = dict(kwargs.pop("initial", None) or {})
+        for name, value in config.params.items():
+            initial.setdefault(name, value)
+        super().__init__(*args, initial=initial, **kwargs)
+        for name, form_field in self.fields.items():
+            if isinstance(form_field, SecretField):
+                form_field.bind_stored(self.secret_is_set(name))
+            condition = self.conditional_fields.get(name)
+            if condition:
+                controller, expected = condition
+                # Read by the field template and console.js, which hide the
+                # field while the controlling field has another value.
+                form_field.show_when = f"{self.add_prefix(controller)}={expected}"
+
+    def secret_is_set(self, name: str) -> bool:
+        """Return whether a value is stored for the secret field ``name``."""
+        return bool(self.config.stored_secrets().get(name))
+
+    def is_shown(self, name: str) -> bool:
+        """Return whether a conditional field applies to the submitted data."""
+        condition = self.conditional_fields.get(name)
+        if condition is None:
+            return True
+        controller, expected = condition
+        return str(self._controller_value(controller)) == expected
+
+    def _controller_value(self, controller: str):
+        if self.is_bound:
+            return self.data.get(self.add_prefix(controller), "")
+        return self.initial.get(controller, self.fields[controller].initial)
+
+    def hidden_fields_for_data(self) -> list[str]:
+        """Return the conditional fields that do not apply to the data."""
+        return [name for name in self.conditional_fields if not self.is_shown(name)]
+
+    def full_clean(self):
+        # A field that does not apply is neither required nor validated, and
+        # `apply` removes its stored value.
+        hidden = self.hidden_fields_for_data() if self.is_bound else []
+        for name in hidden:
+            self.fields[name].required = False
+        super().full_clean()
+        if not hidden or not hasattr(self, "cleaned_data"):
+            return
+        for name in hidden:
+            self.cleaned_data.pop(name, None)
+            self._errors.pop(name, None)
+
+    def apply(self, config: AuthConfig) -> None:
+        """Copy the cleaned data into ``config`` without saving it."""
+        secrets = dict(config.stored_secrets())
+        params = dict(config.params)
+        for name, value in self.cleaned_data.items():
+            if isinstance(value, SecretChange):
+                value.apply(secrets, name)
+            else:
+                params[name] = value
+        for name in self.hidden_fields_for_data():
+            params.pop(name, None)
+            secrets.pop(name, None)
+        config.params = params
+        config.secrets = secrets
+
+
+class AuthType:
+    """One way of authenticating requests, bound to a stored configuration."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str] = ""
+    # Shown in the type picker, below the current types.
+    legacy: ClassVar[bool] = False
+    # False for types that users do not choose, such as the built-in one.
+    selectable: ClassVar[bool] = True
+    form_class: ClassVar[type[AuthForm]] = AuthForm
+    # What Test Authentication does, for the button's help text, or None
+    # when the type offers no test.
+    test_description: ClassVar[str | None] = None
+    # An optional template for type-specific parts of the endpoint page,
+    # such as a Connect button. It receives ``endpoint`` and ``auth_type``.
+    panel_template: ClassVar[str | None] = None
+
+    def __init__(self, config: AuthConfig):
+        self.config = config
+
+    @property
+    def params(self) -> dict:
+        return self.config.params
+
+    @property
+    def secrets(self) -> dict:
+        return self.config.stored_secrets()
+
+    def get_form(self, *args, **kwargs) -> AuthForm:
+        return self.form_class(*args, config=self.config, **kwargs)
+
+    def with_form_values(self, form: AuthForm) -> AuthType:
+        """Return this type bound to an unsaved copy with the form's values.
+
+        Test Authentication runs on it, so typed values are used and blank
+        secret fields fall back to the stored secrets.
+        """
+        draft = copy.copy(self.config)
+        draft.params = dict(self.config.params)
+        draft.secrets = dict(self.config.stored_secrets())
+        form.apply(draft)
+        return type(self)(draft)
+
+    def summary(self) -> str:
+        """Return a short description without secrets, for lists."""
+        return ""
+
+    def secret_values(self) -> list[str]:
+        """Return every stored secret in plain text.
+
+        Export scans its output for these, and activity details and error
+        messages are scrubbed of them. Types that derive a secret (Basic's
+        encoded credential) also return the parts it was made from.
+        """
+        values = [value for value in self.secrets.values() if isinstance(value, str)]
+        for token in (self.config.access_token, self.config.refresh_token):
+            if isinstance(token, str):
+                values.append(token)
+        return [value for value in values if value]
+
+    def build_auth(self) -> httpx2.Auth | None:
+        """Return the httpx2 auth flow that authenticates requests, if any."""
+        return None
+
+    def test_authentication(
+        self, client: httpx2.Client, base_url: str
+    ) -> AuthTestResult:
+        """Check the credentials against the target.
+
+        Network and TLS failures propagate as httpx2 exceptions, which the
+        caller maps to the stage that failed.
+        """
+        raise NotImplementedError(f"{self.label} offers no Test Authentication.")

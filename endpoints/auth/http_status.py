@@ -1,0 +1,53 @@
+"""Test Authentication by a request to the base URL, shared by simple types."""
+
+import httpx2
+
+from .base import AuthTestResult
+
+BODY_EXCERPT_CHARS = 300
+
+
+def excerpt(response: httpx2.Response, limit: int = BODY_EXCERPT_CHARS) -> str:
+    """Return the start of a response body as text, for messages."""
+    text = response.content[: limit * 4].decode("utf-8", errors="replace")
+    return text[:limit]
+
+
+def classify_response(response: httpx2.Response) -> AuthTestResult:
+    """Turn the response to a test request into a Test Authentication result.
+
+    401 and 403 mean the target rejected the credentials. Any other status
+    of 400 or more is reported as an HTTP failure, because the credentials
+    cannot be judged from it.
+    """
+    status = response.status_code
+    status_line = f"{status} {response.reason_phrase}".strip()
+    if status < 400:
+        return AuthTestResult(
+            ok=True,
+            message=f"The target accepted the credentials ({status_line}).",
+            status_code=status,
+        )
+    if status in (401, 403):
+        return AuthTestResult(
+            ok=False,
+            stage="authentication",
+            message=f"The target rejected the credentials ({status_line}).",
+            status_code=status,
+            detail=excerpt(response),
+        )
+    return AuthTestResult(
+        ok=False,
+        stage="http",
+        message=f"The target answered {status_line}.",
+        status_code=status,
+        detail=excerpt(response),
+    )
+
+
+def check_base_url(
+    client: httpx2.Client, base_url: str, auth: httpx2.Auth | None
+) -> AuthTestResult:
+    """Send a GET to the base URL with ``auth`` and classify the answer."""
+    response = client.get(base_url, auth=auth)
+    return classify_response(response)

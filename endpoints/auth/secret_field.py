@@ -1,0 +1,123 @@
+"""A write-only form field for secrets.
+
+The stored value is never rendered back. The widget says whether a value is
+set. Leaving the input blank keeps the stored value, and ticking "Clear"
+removes it.
+"""
+
+import enum
+from dataclasses import dataclass, field
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+class SecretAction(enum.Enum):
+    KEEP = "keep"
+    SET = "set"
+    CLEAR = "clear"
+
+
+@dataclass(frozen=True)
+class SecretChange:
+    """What a submitted secret field asks for. Its repr hides the value."""
+
+    action: SecretAction
+    value: str = field(default="", repr=False)
+
+    def apply(self, secrets: dict, key: str) -> None:
+        """Write the change into a secrets dict, in place."""
+        if self.action is SecretAction.SET:
+            secrets[key] = self.value
+        elif self.action is SecretAction.CLEAR:
+            secrets.pop(key, None)
+
+
+KEEP = SecretChange(SecretAction.KEEP)
+
+
+class SecretInput(forms.MultiWidget):
+    """A password input that never shows its value, with a "Clear" box."""
+
+    template_name = "endpoints/widgets/secret_input.html"
+
+    def __init__(self, attrs=None):
+        widgets = (
+            forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+            forms.CheckboxInput(),
+        )
+        super().__init__(widgets, attrs)
+        self.is_set = False
+        self.clearable = True
+
+    def decompress(self, value):
+        return ["", False]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, ["", False], attrs)
+        context["widget"]["is_set"] = self.is_set
+        context["widget"]["clearable"] = self.clearable and self.is_set
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        return [
+            data.get(f"{name}_0", ""),
+            data.get(f"{name}_1") in ("on", "true", "1", "True"),
+        ]
+
+
+class SecretField(forms.MultiValueField):
+    """Form field whose cleaned value is a `SecretChange`.
+
+    `bind_stored` tells the field whether a value is stored, which decides
+    whether a blank input is allowed.
+    """
+
+    widget = SecretInput
+    default_error_messages = {
+        "required": "Enter a value.",
+        "clear_required": "This value is required, so it cannot be cleared; enter "
+        "a new value instead.",
+        "set_and_clear": "Either enter a new value or tick “Clear”, not both.",
+    }
+
+    def __init__(self, *, required=True, **kwargs):
+        fields = (
+            forms.CharField(required=False, strip=False),
+            forms.BooleanField(required=False),
+        )
+        super().__init__(fields, required=required, require_all_fields=False, **kwargs)
+        self.secret_required = required
+        self.is_set = False
+
+    def bind_stored(self, is_set: bool) -> None:
+        """Record whether a value is stored, for the widget and the checks."""
+        self.is_set = is_set
+        self.widget.is_set = is_set
+        self.widget.clearable = not self.secret_required
+        # A stored value makes a blank input valid: it keeps the value.
+        self.required = self.secret_required and not is_set
+
+    def clean(self, value):
+        typed, clear = (value or ["", False])[:2]
+        if typed and clear:
+            raise ValidationError(
+                self.error_messages["set_and_clear"], code="set_and_clear"
+            )
+        if clear:
+            if self.secret_required:
+                raise ValidationError(
+                    self.error_messages["clear_required"], code="clear_required"
+                )
+            return SecretChange(SecretAction.CLEAR)
+        if typed:
+            for validator in self.validators:
+                validator(typed)
+            return SecretChange(SecretAction.SET, typed)
+        if self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return KEEP
+
+    def has_changed(self, initial, data):
+        typed, clear = (data or ["", False])[:2]
+        return bool(typed) or bool(clear)

@@ -1,0 +1,146 @@
+"""Forms for workflows, endpoints and steps.
+
+The auth type's own fields come from the type's form (`endpoints.auth`); the
+endpoint page shows both forms and saves them together.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet, inlineformset_factory
+
+from .auth import registry
+from .models import Endpoint, Step, StepUsage, Workflow
+from .validators import name_key
+
+
+class WorkflowForm(forms.ModelForm):
+    class Meta:
+        model = Workflow
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class AuthTypeChoiceForm(forms.Form):
+    """The first step of creating an endpoint: choosing its auth type."""
+
+    auth_type = forms.ChoiceField(
+        label="Authentication type",
+        widget=forms.RadioSelect,
+        help_text="The type cannot be changed once the endpoint is saved.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auth_type"].choices = [
+            (auth_type.key, auth_type.label)
+            for auth_type in registry.selectable_types()
+        ]
+
+
+class EndpointForm(forms.ModelForm):
+    """Name, base URL and TLS trust of an endpoint.
+
+    ``version`` carries the version the page was loaded at, so that a save
+    racing another user's save is detected.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Endpoint
+        fields = ["name", "base_url", "trust_self_signed"]
+        widgets = {
+            "base_url": forms.URLInput(attrs={"spellcheck": "false"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        if self.instance.is_builtin:
+            for name in ("name", "base_url"):
+                self.fields[name].disabled = True
+            self.fields["name"].help_text = "The built-in endpoint cannot be renamed."
+            self.fields[
+                "base_url"
+            ].help_text = "The console's own API, from the CONSOLE_BASE_URL setting."
+
+    def clean(self):
+        cleaned = super().clean()
+        base_url = cleaned.get("base_url") or ""
+        if cleaned.get("trust_self_signed") and not base_url.lower().startswith(
+            "https://"
+        ):
+            self.add_error(
+                "trust_self_signed",
+                ValidationError(
+                    "Trusting self-signed certificates applies only to https:// "
+                    "base URLs; clear it or use https.",
+                    code="trust_needs_https",
+                ),
+            )
+        return cleaned
+
+
+class StepForm(forms.ModelForm):
+    class Meta:
+        model = Step
+        fields = ["name", "kind"]
+
+
+class StepUsageForm(forms.ModelForm):
+    class Meta:
+        model = StepUsage
+        fields = ["endpoint", "label"]
+        help_texts = {
+            "endpoint": "The endpoint this step calls.",
+        }
+
+
+class BaseUsageFormSet(BaseInlineFormSet):
+    """A step's usages: one row per endpoint it calls, each with a label."""
+
+    def __init__(self, *args, workflow: Workflow, **kwargs):
+        self.workflow = workflow
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        form.fields["endpoint"].queryset = Endpoint.objects.filter(
+            workflow=self.workflow
+        )
+        form.fields["endpoint"].empty_label = "Choose an endpoint"
+
+    def clean(self):
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            label = form.cleaned_data.get("label")
+            if not label:
+                continue
+            key = name_key(label)
+            if key in seen:
+                form.add_error(
+                    "label",
+                    ValidationError(
+                        "The label “%(label)s” is used twice in this step; give "
+                        "each endpoint its own label.",
+                        code="duplicate_label",
+                        params={"label": label},
+                    ),
+                )
+            seen[key] = label
+
+
+UsageFormSet = inlineformset_factory(
+    Step,
+    StepUsage,
+    form=StepUsageForm,
+    formset=BaseUsageFormSet,
+    extra=1,
+    can_delete=True,
+)

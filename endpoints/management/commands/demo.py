@@ -1,0 +1,124 @@
+"""Create the demo logins and a demo workflow with endpoints of each type."""
+
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from endpoints.auth.basic import encode_credential
+from endpoints.models import Endpoint, Step, StepUsage, Workflow
+
+DEMO_WORKFLOW = "Incident response (demo)"
+MANAGERS = "Endpoint managers"
+VIEWERS = "Workflow viewers"
+
+# Each demo endpoint: name, base URL, auth type, params, secrets. The hosts
+# are under .test, a name reserved for testing that never resolves, so the
+# demo sends nothing to a real system.
+DEMO_ENDPOINTS = [
+    ("Status page", "https://status.example.test/api/v2", "none", {}, {}),
+    (
+        "Ticketing",
+        "https://tickets.example.test/rest",
+        "basic",
+        {"username": "demo-integration", "preemptive": True},
+        {"password": "demo-password"},
+    ),
+    (
+        "Chat webhook",
+        "https://chat.example.test/hooks",
+        "token",
+        {"header": "authorization", "prefix": "Bearer"},
+        {"token": "demo-token"},
+    ),
+    (
+        "Paging API",
+        "https://paging.example.test/v1",
+        "token",
+        {"header": "custom", "header_name": "X-Api-Key", "id_header_name": "X-Account"},
+        {"token": "demo-api-key", "id_value": "demo-account"},
+    ),
+]
+
+DEMO_STEPS = [
+    ("Open ticket", Step.Kind.FLOW_STEP, [("Ticketing", "tickets")]),
+    (
+        "Notify on-call",
+        Step.Kind.INTEGRATION_SCRIPT,
+        [("Paging API", "pager"), ("Chat webhook", "chat")],
+    ),
+    ("Check status page", Step.Kind.CUSTOM_STEP, [("Status page", "status")]),
+    ("Look up responder", Step.Kind.FLOW_STEP, [("Console", "console")]),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo logins (manager and viewer) with new passwords, and the "
+        "demo workflow if it does not exist yet."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete the demo workflow and create it again.",
+        )
+
+    def handle(self, *args, reset=False, **options):
+        with transaction.atomic():
+            logins = [
+                self.ensure_user("manager", MANAGERS, staff=True),
+                self.ensure_user("viewer", VIEWERS, staff=False),
+            ]
+            if reset:
+                Workflow.objects.filter(name=DEMO_WORKFLOW).delete()
+            if not Workflow.objects.filter(name=DEMO_WORKFLOW).exists():
+                self.create_workflow()
+                self.stdout.write(f"Created the workflow “{DEMO_WORKFLOW}”.")
+
+        self.stdout.write("")
+        self.stdout.write("Sign in at http://127.0.0.1:8000/ with one of these:")
+        for username, password, role in logins:
+            self.stdout.write(f"  {role:<9} user {username:<8} password {password}")
+        self.stdout.write("The passwords are new every time this command runs.")
+
+    def ensure_user(self, username: str, group_name: str, staff: bool):
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        password = secrets.token_urlsafe(12)
+        user.set_password(password)
+        user.is_staff = staff
+        user.save()
+        user.groups.add(Group.objects.get(name=group_name))
+        role = "manager" if group_name == MANAGERS else "viewer"
+        return username, password, role
+
+    def create_workflow(self) -> None:
+        workflow = Workflow.objects.create(
+            name=DEMO_WORKFLOW,
+            description="Opens a ticket, pages the on-call responder and posts to "
+            "chat when an incident starts.",
+        )
+        endpoints = {"Console": workflow.endpoints.get(is_builtin=True)}
+        for name, base_url, auth_type, params, secret_values in DEMO_ENDPOINTS:
+            stored = dict(secret_values)
+            if auth_type == "basic":
+                password = stored.pop("password")
+                stored["credential"] = encode_credential(params["username"], password)
+            endpoints[name] = Endpoint.objects.create_with_auth(
+                workflow=workflow,
+                name=name,
+                base_url=base_url,
+                auth_type=auth_type,
+                params=params,
+                secrets=stored,
+            )
+
+        for step_name, kind, usages in DEMO_STEPS:
+            step = Step.objects.create(workflow=workflow, name=step_name, kind=kind)
+            for endpoint_name, label in usages:
+                StepUsage.objects.create(
+                    step=step, endpoint=endpoints[endpoint_name], label=label
+                )

@@ -1,0 +1,547 @@
+"""Workflows, their endpoints and steps, and the activity stream."""
+
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+
+from .fields import UNREADABLE, SecretJSONField, SecretTextField
+from .validators import (
+    NAME_MAX_LENGTH,
+    name_key,
+    validate_base_url,
+    validate_display_name,
+)
+
+logger = logging.getLogger(__name__)
+
+BUILTIN_ENDPOINT_NAME = "Console"
+
+
+class BuiltinEndpointError(ValidationError):
+    """Raised when code tries to delete or rename a built-in endpoint."""
+
+
+class AuthTypeLockedError(ValidationError):
+    """Raised when code tries to change the auth type of an endpoint."""
+
+
+class EditConflictError(Exception):
+    """Raised when someone else saved the endpoint since it was loaded."""
+
+    def __init__(self, endpoint_id: int, expected_version: int):
+        super().__init__(
+            f"Endpoint {endpoint_id} has changed since version {expected_version}."
+        )
+        self.endpoint_id = endpoint_id
+        self.expected_version = expected_version
+
+
+def builtin_base_url() -> str:
+    """Return the URL of the console's own JSON API, from CONSOLE_BASE_URL."""
+    return settings.CONSOLE_BASE_URL.rstrip("/") + "/api"
+
+
+class WorkflowQuerySet(models.QuerySet):
+    def delete(self):
+        # Steps go first: their usages protect the endpoints, which the
+        # workflow's own cascade deletes next.
+        with transaction.atomic(using=self.db):
+            Step.objects.filter(workflow__in=self).delete()
+            return super().delete()
+
+
+class Workflow(models.Model):
+    """A set of steps and the endpoints that they call."""
+
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_display_name],
+        help_text="Unique across the console.",
+    )
+    name_key = models.CharField(max_length=4 * NAME_MAX_LENGTH, editable=False)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkflowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["name_key"], name="workflow_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        with transaction.atomic():
+            adding = self._state.adding
+            super().save(*args, **kwargs)
+            if adding:
+                self._create_builtin_endpoint()
+
+    def get_absolute_url(self) -> str:
+        return reverse("endpoints:workflow_detail", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            self.steps.all().delete()
+            return super().delete(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        clash = Workflow.objects.filter(name_key=name_key(self.name or ""))
+        if clash.exclude(pk=self.pk).exists():
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        "A workflow with this name already exists; choose another "
+                        "name.",
+                        code="duplicate_name",
+                    )
+                }
+            )
+
+    def _create_builtin_endpoint(self) -> None:
+        endpoint = Endpoint(
+            workflow=self,
+            name=BUILTIN_ENDPOINT_NAME,
+            base_url=builtin_base_url(),
+            is_builtin=True,
+        )
+        endpoint.save()
+        AuthConfig.objects.create(endpoint=endpoint, auth_type="console")
+
+
+class EndpointQuerySet(models.QuerySet):
+    def create_with_auth(
+        self,
+        *,
+        auth_type: str = "none",
+        params: dict | None = None,
+        secrets: dict | None = None,
+        **fields,
+    ) -> "Endpoint":
+        """Create an endpoint and its auth configuration in one transaction.
+
+        ``params`` and ``secrets`` are stored as given, so callers pass what
+        the auth type stores (Basic's encoded ``credential``, for example).
+        """
+        with transaction.atomic(using=self.db):
+            endpoint = self.create(**fields)
+            AuthConfig.objects.create(
+                endpoint=endpoint,
+                auth_type=auth_type,
+                params=params or {},
+                secrets=secrets or {},
+            )
+        return endpoint
+
+    def delete(self):
+        if self.filter(is_builtin=True).exists():
+            raise BuiltinEndpointError(
+                "The built-in Console endpoint cannot be deleted.",
+                code="builtin_delete",
+            )
+        return super().delete()
+
+
+class Endpoint(models.Model):
+    """The base URL, authentication and TLS trust that steps call through."""
+
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="endpoints"
+    )
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_display_name],
+        help_text="Steps refer to the endpoint by this name. Unique within the "
+        "workflow, ignoring letter case.",
+    )
+    name_key = models.CharField(max_length=4 * NAME_MAX_LENGTH, editable=False)
+    base_url = models.CharField(
+        "base URL",
+        max_length=2000,
+        validators=[validate_base_url],
+        help_text="http:// or https://, the host, an optional port and path. "
+        "Steps append their own paths to it.",
+    )
+    trust_self_signed = models.BooleanField(
+        "trust self-signed certificates",
+        default=False,
+        help_text="For https only. Accept a certificate not signed by a known "
+        "authority. Its host name and validity period are still checked.",
+    )
+    is_builtin = models.BooleanField("built-in", default=False, editable=False)
+    assigned_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="assigned user (deprecated)",
+        help_text="Deprecated. Older integrations authenticated as this user.",
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_builtin", "name_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "name_key"],
+                name="endpoint_name_unique_per_workflow",
+            ),
+            models.UniqueConstraint(
+                fields=["workflow"],
+                condition=Q(is_builtin=True),
+                name="one_builtin_endpoint_per_workflow",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.is_builtin and self.name != BUILTIN_ENDPOINT_NAME:
+            raise BuiltinEndpointError(
+                "The built-in Console endpoint cannot be renamed.",
+                code="builtin_rename",
+            )
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("endpoints:endpoint_edit", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        if self.is_builtin:
+            raise BuiltinEndpointError(
+                "The built-in Console endpoint cannot be deleted.",
+                code="builtin_delete",
+            )
+        return super().delete(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.is_builtin and self.name != BUILTIN_ENDPOINT_NAME:
+            errors["name"] = ValidationError(
+                "The built-in Console endpoint cannot be renamed.",
+                code="builtin_rename",
+            )
+        elif self.workflow_id and self.name:
+            clash = Endpoint.objects.filter(
+                workflow_id=self.workflow_id, name_key=name_key(self.name)
+            ).exclude(pk=self.pk)
+            existing = clash.values_list("name", flat=True).first()
+            if existing is not None:
+                errors["name"] = ValidationError(
+                    "This workflow already has an endpoint named “%(existing)s”; "
+                    "names must differ by more than letter case.",
+                    code="duplicate_name",
+                    params={"existing": existing},
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def target_url(self) -> str:
+        """Base URL that requests go to; the built-in one follows settings."""
+        return builtin_base_url() if self.is_builtin else self.base_url
+
+    def save_version(self, expected_version: int, **save_kwargs) -> None:
+        """Save the endpoint if nobody saved it since ``expected_version``.
+
+        The version check and the increment are one UPDATE, so of two
+        concurrent saves from the same version exactly one succeeds.
+        Raises `EditConflictError` for the other.
+        """
+        with transaction.atomic():
+            claimed = Endpoint.objects.filter(
+                pk=self.pk, version=expected_version
+            ).update(version=F("version") + 1)
+            if not claimed:
+                raise EditConflictError(self.pk, expected_version)
+            self.version = expected_version + 1
+            self.save(**save_kwargs)
+
+
+class AuthConfig(models.Model):
+    """An endpoint's authentication: its type, settings, secrets and tokens.
+
+    Non-secret settings live in ``params`` and secrets in the encrypted
+    ``secrets`` object, each keyed by the auth type's field names, so a new
+    auth type needs no migration.
+    """
+
+    endpoint = models.OneToOneField(
+        Endpoint, on_delete=models.CASCADE, primary_key=True, related_name="auth"
+    )
+    auth_type = models.CharField(max_length=40, default="none")
+    awaiting_configuration = models.BooleanField(
+        default=False,
+        help_text="Set on imported endpoints: the auth type may be chosen once.",
+    )
+    params = models.JSONField(default=dict, blank=True)
+    secrets = SecretJSONField(default=dict, blank=True)
+    access_token = SecretTextField(blank=True, default="")
+    refresh_token = SecretTextField(blank=True, default="")
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    granted_scope = models.TextField(blank=True)
+    instance_url = models.CharField("instance URL", max_length=2000, blank=True)
+    reconnect_needed = models.BooleanField(default=False)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    last_test_detail = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "authentication configuration"
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} ({self.type_label})"
+
+    def save(self, *args, **kwargs):
+        from .auth import registry
+
+        if not registry.is_registered(self.auth_type):
+            raise ValidationError(
+                "Unknown auth type %(key)s.",
+                code="unknown_auth_type",
+                params={"key": self.auth_type},
+            )
+        self._check_auth_type_change()
+        super().save(*args, **kwargs)
+
+    def _check_auth_type_change(self) -> None:
+        if self.pk is None:
+            return
+        stored = (
+            AuthConfig.objects.filter(pk=self.pk)
+            .values("auth_type", "awaiting_configuration")
+            .first()
+        )
+        if stored is None or stored["auth_type"] == self.auth_type:
+            return
+        if not stored["awaiting_configuration"]:
+            raise AuthTypeLockedError(
+                "The auth type of an endpoint cannot be changed after it is "
+                "created. Create a new endpoint for the other type.",
+                code="auth_type_locked",
+            )
+        # An imported endpoint chooses its type once; after that it is locked
+        # like any other.
+        self.awaiting_configuration = False
+
+    @property
+    def type(self):
+        """The auth type object that knows how to use this configuration."""
+        from .auth import registry
+
+        return registry.get(self.auth_type)(self)
+
+    @property
+    def type_label(self) -> str:
+        from .auth import registry
+
+        return registry.label(self.auth_type)
+
+    @property
+    def secrets_readable(self) -> bool:
+        return all(
+            value is not UNREADABLE
+            for value in (self.secrets, self.access_token, self.refresh_token)
+        )
+
+    def stored_secrets(self) -> dict:
+        """Return the decrypted secrets, or {} when they cannot be read."""
+        return self.secrets if isinstance(self.secrets, dict) else {}
+
+
+class Step(models.Model):
+    """A flow step, integration script or custom step of a workflow."""
+
+    class Kind(models.TextChoices):
+        FLOW_STEP = "flow_step", "Flow step"
+        INTEGRATION_SCRIPT = "integration_script", "Integration script"
+        CUSTOM_STEP = "custom_step", "Custom step"
+
+    workflow = models.ForeignKey(
+        Workflow, on_delete=models.CASCADE, related_name="steps"
+    )
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH, validators=[validate_display_name]
+    )
+    name_key = models.CharField(max_length=4 * NAME_MAX_LENGTH, editable=False)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.FLOW_STEP)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workflow", "name_key"], name="step_name_unique_per_workflow"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = name_key(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("endpoints:step_edit", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if not (self.workflow_id and self.name):
+            return
+        clash = Step.objects.filter(
+            workflow_id=self.workflow_id, name_key=name_key(self.name)
+        ).exclude(pk=self.pk)
+        if clash.exists():
+            raise ValidationError(
+                {
+                    "name": ValidationError(
+                        "This workflow already has a step with this name.",
+                        code="duplicate_name",
+                    )
+                }
+            )
+
+
+class StepUsage(models.Model):
+    """A step's use of an endpoint, under the label the step's script uses."""
+
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="usages")
+    # PROTECT, so that neither the ORM nor a raw DELETE (through the foreign
+    # key constraint) can remove an endpoint that a step still uses.
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.PROTECT, related_name="usages"
+    )
+    label = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_display_name],
+        help_text="The name the step's script uses for this endpoint.",
+    )
+
+    class Meta:
+        ordering = ["step__name_key", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "label"], name="usage_label_unique_per_step"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.step} uses {self.endpoint} as {self.label}"
+
+    def save(self, *args, **kwargs):
+        if self.endpoint.workflow_id != self.step.workflow_id:
+            raise ValidationError(
+                "A step can only use endpoints of its own workflow.",
+                code="other_workflow",
+            )
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if (
+            self.step_id
+            and self.endpoint_id
+            and self.endpoint.workflow_id != self.step.workflow_id
+        ):
+            raise ValidationError(
+                {
+                    "endpoint": ValidationError(
+                        "Choose an endpoint of the step's own workflow.",
+                        code="other_workflow",
+                    )
+                }
+            )
+
+
+class ActivityEntry(models.Model):
+    """One event in the activity stream. The detail never contains a secret."""
+
+    class Event(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+        TESTED = "tested", "Tested"
+        CONNECTED = "connected", "Connected"
+        REQUEST_FAILED = "request_failed", "Request failed"
+        SECURITY_ERROR = "security_error", "Security error"
+        EXPORTED = "exported", "Exported"
+        IMPORTED = "imported", "Imported"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    workflow = models.ForeignKey(
+        Workflow,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activity",
+    )
+    endpoint = models.ForeignKey(
+        Endpoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activity",
+    )
+    # Names as they were at the time, kept after the objects are deleted.
+    workflow_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    endpoint_name = models.CharField(max_length=NAME_MAX_LENGTH, blank=True)
+    event = models.CharField(max_length=20, choices=Event.choices)
+    outcome = models.CharField(
+        max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS
+    )
+    detail = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activity entries"
+        indexes = [
+            models.Index(
+                fields=["workflow", "-created_at"], name="activity_workflow_time"
+            ),
+            models.Index(
+                fields=["endpoint", "-created_at"], name="activity_endpoint_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} {self.endpoint_name or self.workflow_name}"

@@ -1,0 +1,62 @@
+"""URLs of the console pages. These paths are stable; links depend on them."""
+
+from django.urls import path
+
+from .views import endpoints, steps, workflows
+
+app_name = "endpoints"
+
+urlpatterns = [
+    path("workflows/", workflows.WorkflowListView.as_view(), name="workflow_list"),
+    path(
+        "workflows/new/",
+        workflows.WorkflowCreateView.as_view(),
+        name="workflow_create",
+    ),
+    path(
+        "workflows/<int:pk>/",
+        workflows.WorkflowDetailView.as_view(),
+        name="workflow_detail",
+    ),
+    path(
+        "workflows/<int:pk>/edit/",
+        workflows.WorkflowUpdateView.as_view(),
+        name="workflow_edit",
+    ),
+    path(
+        "workflows/<int:pk>/delete/",
+        workflows.WorkflowDeleteView.as_view(),
+        name="workflow_delete",
+    ),
+    path(
+        "workflows/<int:pk>/export/",
+        workflows.WorkflowExportView.as_view(),
+        name="workflow_export",
+    ),
+    path(
+        "workflows/<int:workflow_pk>/endpoints/new/",
+        endpoints.EndpointCreateView.as_view(),
+        name="endpoint_create",
+    ),
+    path(
+        "endpoints/<int:pk>/",
+        endpoints.EndpointUpdateView.as_view(),
+        name="endpoint_edit",
+    ),
+    path(
+        "endpoints/<int:pk>/delete/",
+        endpoints.EndpointDeleteView.as_view(),
+        name="endpoint_delete",
+    ),
+    path(
+        "workflows/<int:workflow_pk>/steps/new/",
+        steps.StepCreateView.as_view(),
+        name="step_create",
+    ),
+    path("steps/<int:pk>/", steps.StepUpdateView.as_view(), name="step_edit"),
+    path(
+        "steps/<int:pk>/delete/",
+        steps.StepDeleteView.as_view(),
+        name="step_delete",
+    ),
+]

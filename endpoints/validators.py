@@ -1,0 +1,198 @@
+"""Validators for names, base URLs and HTTP header parts.
+
+Each raises a `ValidationError` with a stable ``code`` so that tests assert
+the code and pages show the message.
+"""
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+
+NAME_MAX_LENGTH = 100
+
+# RFC 9110, section 5.6.2: a header name is a "token" of these characters.
+_TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+# Headers that describe the message framing or the connection. A value set
+# for them by an endpoint would corrupt the request instead of authenticating
+# it.
+RESERVED_HEADER_NAMES = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te"}
+)
+
+
+def has_control_characters(value: str) -> bool:
+    """Return whether the text contains a Unicode control character."""
+    return any(unicodedata.category(char) == "Cc" for char in value)
+
+
+def name_key(name: str) -> str:
+    """Return the form of a name that uniqueness is checked on.
+
+    Names that differ only by letter case, or by Unicode normalization, get
+    the same key.
+    """
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def validate_display_name(value: str) -> None:
+    """Reject names that are empty, too long or contain control characters."""
+    if not value or not value.strip():
+        raise ValidationError("Enter a name.", code="required")
+    if len(value) > NAME_MAX_LENGTH:
+        raise ValidationError(
+            "Use at most %(limit)d characters (this name has %(length)d).",
+            code="max_length",
+            params={"limit": NAME_MAX_LENGTH, "length": len(value)},
+        )
+    if has_control_characters(value):
+        raise ValidationError(
+            "Remove the line breaks and control characters from the name.",
+            code="control_characters",
+        )
+
+
+def validate_base_url(value: str) -> None:
+    """Reject anything but ``http(s)://host[:port][/path]``.
+
+    User-info, a query and a fragment are rejected because steps append paths
+    and query strings of their own, and credentials belong in the endpoint's
+    authentication, never in its URL.
+    """
+    if not value:
+        raise ValidationError("Enter a base URL.", code="required")
+    if any(char.isspace() for char in value) or has_control_characters(value):
+        raise ValidationError(
+            "Remove the spaces and control characters from the base URL.",
+            code="invalid_characters",
+        )
+
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as error:
+        raise ValidationError(
+            "Enter a valid URL, such as https://api.example.com/v2 (%(reason)s).",
+            code="invalid",
+            params={"reason": str(error)},
+        ) from error
+
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not value.lower().startswith(f"{scheme}://"):
+        raise ValidationError(
+            "Start the base URL with http:// or https://.",
+            code="invalid_scheme",
+        )
+    if "@" in parts.netloc:
+        raise ValidationError(
+            "Remove the user name and password from the base URL; set them in the "
+            "endpoint's authentication instead.",
+            code="userinfo",
+        )
+    if not parts.hostname:
+        raise ValidationError(
+            "Add a host name to the base URL, such as https://api.example.com.",
+            code="missing_host",
+        )
+    if not _is_valid_host(parts.hostname, parts.netloc):
+        raise ValidationError(
+            "Enter a valid host name or IP address in the base URL.",
+            code="invalid_host",
+        )
+    if port == 0:
+        raise ValidationError("Use a port from 1 to 65535.", code="invalid_port")
+    if "?" in value:
+        raise ValidationError(
+            "Remove the query string from the base URL; steps add their own.",
+            code="query",
+        )
+    if "#" in value:
+        raise ValidationError(
+            "Remove the fragment (the part after #) from the base URL.",
+            code="fragment",
+        )
+    if _has_dot_segment(parts.path):
+        raise ValidationError(
+            "Remove the '.' and '..' segments from the base URL's path.",
+            code="dot_segment",
+        )
+
+
+_HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
+
+
+def _is_valid_host(hostname: str, netloc: str) -> bool:
+    if netloc.startswith("["):
+        # urlsplit has already checked that a bracketed host is an IPv6
+        # address.
+        return True
+    try:
+        ascii_host = hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = ascii_host.rstrip(".").split(".")
+    return all(_HOST_LABEL_RE.match(label) for label in labels)
+
+
+def _has_dot_segment(path: str) -> bool:
+    return any(segment in (".", "..") for segment in path.split("/"))
+
+
+def validate_header_name(value: str) -> None:
+    """Reject a header name that is not an RFC 9110 token or is reserved."""
+    if not _TOKEN_RE.match(value):
+        raise ValidationError(
+            "Use only letters, digits and !#$%%&'*+-.^_`|~ in a header name, "
+            "with no spaces or colons.",
+            code="invalid_header_name",
+        )
+    if value.lower() in RESERVED_HEADER_NAMES:
+        raise ValidationError(
+            "%(name)s is set by the HTTP client itself; choose another header.",
+            code="reserved_header_name",
+            params={"name": value},
+        )
+
+
+def validate_header_value(value: str) -> None:
+    """Reject a header value with a line break, NUL or non-ASCII character.
+
+    A CR or LF would let the value start a new header. httpx2 encodes header
+    values as ASCII, so anything else could not be sent.
+    """
+    if any(char in value for char in "\r\n\0"):
+        raise ValidationError(
+            "Remove the line breaks from this value; a header value must be one line.",
+            code="header_line_break",
+        )
+    if any(not (char == "\t" or " " <= char <= "~") for char in value):
+        raise ValidationError(
+            "Use only printable ASCII characters in a header value.",
+            code="header_not_ascii",
+        )
+
+
+def validate_token_prefix(value: str) -> None:
+    """Reject a token prefix that is not one authentication scheme word."""
+    if value and not _TOKEN_RE.match(value):
+        raise ValidationError(
+            "Use one word with no spaces as the prefix, such as Bearer or Token.",
+            code="invalid_prefix",
+        )
+
+
+def validate_basic_username(value: str) -> None:
+    """Reject a Basic username that HTTP Basic cannot carry (RFC 7617)."""
+    if ":" in value:
+        raise ValidationError(
+            "Remove the colon from the username; HTTP Basic separates the username "
+            "from the password with a colon.",
+            code="colon_in_username",
+        )
+    if has_control_characters(value):
+        raise ValidationError(
+            "Remove the control characters from the username.",
+            code="control_characters",
+        )

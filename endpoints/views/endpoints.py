@@ -1,0 +1,330 @@
+"""Endpoint pages: choose a type and create, edit with its usage, delete."""
+
+import logging
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.generic import DetailView, TemplateView
+
+from .. import activity
+from ..auth import registry
+from ..forms import AuthTypeChoiceForm, EndpointForm
+from ..models import (
+    ActivityEntry,
+    AuthConfig,
+    EditConflictError,
+    Endpoint,
+    StepUsage,
+    Workflow,
+)
+from . import mixins
+
+logger = logging.getLogger(__name__)
+
+AUTH_PREFIX = "auth"
+
+
+def safe_next_url(request) -> str | None:
+    """Return the ``next`` parameter if it points into this console."""
+    next_url = request.POST.get("next") or request.GET.get("next")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url,
+        allowed_hosts={request.get_host()},
+        require_https=request.is_secure(),
+    ):
+        return next_url
+    return None
+
+
+def usages_of(endpoint: Endpoint):
+    return (
+        StepUsage.objects.filter(endpoint=endpoint)
+        .select_related("step")
+        .order_by("step__name_key", "label")
+    )
+
+
+def changed_labels(*forms) -> list[str]:
+    """Return the labels of the fields that a submission changed."""
+    labels = []
+    for form in forms:
+        for name in form.changed_data:
+            if name == "version":
+                continue
+            labels.append(str(form.fields[name].label or name).lower())
+    return labels
+
+
+class EndpointFormsMixin:
+    """Builds and renders the endpoint form and the auth type's form."""
+
+    template_name = "endpoints/endpoint_form.html"
+
+    def build_forms(self, endpoint: Endpoint, config: AuthConfig, data=None):
+        endpoint_form = EndpointForm(data, instance=endpoint)
+        auth_form = config.type.get_form(data, prefix=AUTH_PREFIX)
+        return endpoint_form, auth_form
+
+    def auth_context(self, config: AuthConfig, auth_form) -> dict:
+        auth_type = config.type
+        return {
+            "auth_type": auth_type,
+            "auth_form": auth_form,
+            "auth_panel_template": auth_type.panel_template,
+        }
+
+
+class EndpointCreateView(
+    mixins.ConsolePermissionMixin, EndpointFormsMixin, TemplateView
+):
+    """Create an endpoint: choose its auth type first, then fill in its fields.
+
+    A ``next`` URL inside the console (a step's form) gets the new endpoint's
+    id back as ``add_endpoint``, so that the step can use it at once.
+    """
+
+    view_permission = mixins.ADD_ENDPOINT
+    change_permission = mixins.ADD_ENDPOINT
+
+    def dispatch(self, request, *args, **kwargs):
+        self.workflow = get_object_or_404(Workflow, pk=kwargs["workflow_pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def chosen_type(self) -> str | None:
+        key = self.request.POST.get("auth_type") or self.request.GET.get("auth_type")
+        if key and registry.is_registered(key) and registry.get(key).selectable:
+            return key
+        return None
+
+    def get(self, request, *args, **kwargs):
+        key = self.chosen_type()
+        if key is None:
+            return self.render_type_choice(AuthTypeChoiceForm(request.GET or None))
+        endpoint = Endpoint(workflow=self.workflow)
+        config = AuthConfig(auth_type=key)
+        endpoint_form, auth_form = self.build_forms(endpoint, config)
+        return self.render_forms(endpoint_form, auth_form, config)
+
+    def post(self, request, *args, **kwargs):
+        key = self.chosen_type()
+        if key is None:
+            return self.render_type_choice(AuthTypeChoiceForm(request.POST))
+        endpoint = Endpoint(workflow=self.workflow)
+        config = AuthConfig(auth_type=key)
+        endpoint_form, auth_form = self.build_forms(endpoint, config, request.POST)
+        if not (endpoint_form.is_valid() and auth_form.is_valid()):
+            return self.render_forms(endpoint_form, auth_form, config)
+
+        with transaction.atomic():
+            endpoint = endpoint_form.save()
+            config.endpoint = endpoint
+            auth_form.apply(config)
+            config.save()
+            activity.record(
+                ActivityEntry.Event.CREATED,
+                actor=request.user,
+                endpoint=endpoint,
+                detail=f"Endpoint created with {config.type_label} authentication.",
+            )
+        logger.info(
+            "event=endpoint_created endpoint_id=%s workflow_id=%s auth_type=%s "
+            "actor_id=%s",
+            endpoint.pk,
+            self.workflow.pk,
+            key,
+            request.user.pk,
+        )
+        messages.success(request, f"Endpoint “{endpoint.name}” created.")
+
+        next_url = safe_next_url(request)
+        if next_url:
+            separator = "&" if "?" in next_url else "?"
+            query = urlencode({"add_endpoint": endpoint.pk})
+            return HttpResponseRedirect(f"{next_url}{separator}{query}")
+        return redirect(endpoint)
+
+    def render_type_choice(self, form):
+        return self.response_class(
+            request=self.request,
+            template=["endpoints/endpoint_type_choice.html"],
+            context=self.get_context_data(
+                choice_form=form,
+                auth_types=registry.selectable_types(),
+                next_url=safe_next_url(self.request),
+            ),
+        )
+
+    def render_forms(self, endpoint_form, auth_form, config):
+        context = self.get_context_data(
+            endpoint_form=endpoint_form,
+            creating=True,
+            next_url=safe_next_url(self.request),
+            **self.auth_context(config, auth_form),
+        )
+        return self.render_to_response(context)
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("workflow", self.workflow)
+        return super().get_context_data(**kwargs)
+
+
+class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, DetailView):
+    """Edit an endpoint; shows the steps that use it as the change's impact.
+
+    A save that races another user's save is refused: the page shows the
+    other user's version beside the submitted values, which stay in the
+    form, so that nothing is lost.
+    """
+
+    model = Endpoint
+    view_permission = mixins.VIEW_ENDPOINT
+    change_permission = mixins.CHANGE_ENDPOINT
+    context_object_name = "endpoint"
+
+    def get_queryset(self):
+        return Endpoint.objects.select_related("workflow", "auth")
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        endpoint_form, auth_form = self.build_forms(self.object, self.object.auth)
+        return self.render_forms(endpoint_form, auth_form)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        config = self.object.auth
+        endpoint_form, auth_form = self.build_forms(self.object, config, request.POST)
+        if not (endpoint_form.is_valid() and auth_form.is_valid()):
+            return self.render_forms(endpoint_form, auth_form)
+
+        expected_version = endpoint_form.cleaned_data.get("version") or 0
+        changes = changed_labels(endpoint_form, auth_form)
+        try:
+            with transaction.atomic():
+                endpoint = endpoint_form.save(commit=False)
+                endpoint.save_version(expected_version)
+                auth_form.apply(config)
+                config.save()
+                if changes:
+                    activity.record(
+                        ActivityEntry.Event.CHANGED,
+                        actor=request.user,
+                        endpoint=endpoint,
+                        detail="Changed: " + ", ".join(changes) + ".",
+                    )
+        except EditConflictError:
+            return self.render_conflict(endpoint_form, auth_form)
+
+        logger.info(
+            "event=endpoint_changed endpoint_id=%s version=%s actor_id=%s",
+            endpoint.pk,
+            endpoint.version,
+            request.user.pk,
+        )
+        if changes:
+            usage_count = usages_of(endpoint).count()
+            messages.success(
+                request,
+                f"Endpoint “{endpoint.name}” saved. The change applies to the "
+                f"{usage_count} step usage(s) listed below.",
+            )
+        else:
+            messages.info(request, f"Endpoint “{endpoint.name}” has no changes.")
+        return redirect(endpoint)
+
+    def render_conflict(self, endpoint_form, auth_form):
+        current = Endpoint.objects.select_related("auth").get(pk=self.object.pk)
+        logger.warning(
+            "event=endpoint_edit_conflict endpoint_id=%s submitted_version=%s "
+            "current_version=%s actor_id=%s",
+            current.pk,
+            endpoint_form.cleaned_data.get("version"),
+            current.version,
+            self.request.user.pk,
+        )
+        # Saving the form again is a deliberate overwrite of the version shown.
+        data = endpoint_form.data.copy()
+        data["version"] = str(current.version)
+        endpoint_form = EndpointForm(data, instance=current)
+        endpoint_form.is_valid()
+        auth_form = current.auth.type.get_form(auth_form.data, prefix=AUTH_PREFIX)
+        auth_form.is_valid()
+        return self.render_forms(endpoint_form, auth_form, conflict=current, status=409)
+
+    def render_forms(self, endpoint_form, auth_form, conflict=None, status=200):
+        endpoint = self.object
+        if not self.user_can_change():
+            for form in (endpoint_form, auth_form):
+                for form_field in form.fields.values():
+                    form_field.disabled = True
+        context = self.get_context_data(
+            endpoint_form=endpoint_form,
+            workflow=endpoint.workflow,
+            usages=usages_of(endpoint),
+            conflict=conflict,
+            **self.auth_context(endpoint.auth, auth_form),
+        )
+        return self.render_to_response(context, status=status)
+
+
+class EndpointDeleteView(mixins.ConsolePermissionMixin, DetailView):
+    """Confirm and delete an endpoint that no step uses.
+
+    An endpoint in use lists the steps to change first and stays; the
+    database's PROTECT constraint backs this up against a race with a step
+    that starts using it between the page and the POST.
+    """
+
+    model = Endpoint
+    view_permission = mixins.DELETE_ENDPOINT
+    change_permission = mixins.DELETE_ENDPOINT
+    context_object_name = "endpoint"
+    template_name = "endpoints/endpoint_confirm_delete.html"
+
+    def get_queryset(self):
+        return Endpoint.objects.select_related("workflow", "auth")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["usages"] = usages_of(self.object)
+        context["workflow"] = self.object.workflow
+        return context
+
+    def post(self, request, *args, **kwargs):
+        self.object = endpoint = self.get_object()
+        workflow = endpoint.workflow
+        if endpoint.is_builtin:
+            messages.error(request, "The built-in Console endpoint cannot be deleted.")
+            return self.render_to_response(self.get_context_data(), status=400)
+        name = endpoint.name
+        try:
+            with transaction.atomic():
+                activity.record(
+                    ActivityEntry.Event.DELETED,
+                    actor=request.user,
+                    endpoint=endpoint,
+                    detail=f"Endpoint “{name}” deleted.",
+                )
+                endpoint.delete()
+        except ProtectedError:
+            count = usages_of(endpoint).count()
+            messages.error(
+                request,
+                f"Endpoint “{name}” is used by {count} step usage(s). Change those "
+                "steps to another endpoint before deleting it.",
+            )
+            return self.render_to_response(self.get_context_data(), status=409)
+
+        logger.info(
+            "event=endpoint_deleted endpoint_id=%s workflow_id=%s actor_id=%s",
+            kwargs["pk"],
+            workflow.pk,
+            request.user.pk,
+        )
+        messages.success(request, f"Endpoint “{name}” deleted.")
+        return redirect(reverse("endpoints:workflow_detail", args=[workflow.pk]))

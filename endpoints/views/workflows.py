@@ -1,0 +1,211 @@
+"""Workflow pages: list, create, edit, delete, detail and export."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.messages.views import SuccessMessageMixin
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse_lazy
+from django.utils.http import content_disposition_header
+from django.views import View
+from django.views.generic import (
+    CreateView,
+    DeleteView,
+    DetailView,
+    ListView,
+    UpdateView,
+)
+
+from .. import activity
+from ..export import ExportLeakError, build_export
+from ..forms import WorkflowForm
+from ..models import ActivityEntry, Endpoint, Step, StepUsage, Workflow
+from . import mixins
+
+logger = logging.getLogger(__name__)
+
+ENDPOINTS_PER_PAGE = 100
+STEPS_PER_PAGE = 100
+
+
+class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
+    model = Workflow
+    change_permission = mixins.ADD_WORKFLOW
+    paginate_by = 50
+
+    def get_queryset(self):
+        return Workflow.objects.annotate(
+            endpoint_count=Count("endpoints", distinct=True),
+            step_count=Count("steps", distinct=True),
+        )
+
+
+class WorkflowCreateView(
+    mixins.ConsolePermissionMixin, SuccessMessageMixin, CreateView
+):
+    model = Workflow
+    form_class = WorkflowForm
+    view_permission = mixins.ADD_WORKFLOW
+    change_permission = mixins.ADD_WORKFLOW
+    success_message = (
+        "Workflow “%(name)s” created, with its built-in Console endpoint. Add the "
+        "endpoints its steps call next."
+    )
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        activity.record(
+            ActivityEntry.Event.CREATED,
+            actor=self.request.user,
+            workflow=self.object,
+            detail="Workflow created.",
+        )
+        return response
+
+
+class WorkflowUpdateView(
+    mixins.ConsolePermissionMixin, SuccessMessageMixin, UpdateView
+):
+    model = Workflow
+    form_class = WorkflowForm
+    view_permission = mixins.CHANGE_WORKFLOW
+    change_permission = mixins.CHANGE_WORKFLOW
+    success_message = "Workflow “%(name)s” saved."
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.changed_data:
+            activity.record(
+                ActivityEntry.Event.CHANGED,
+                actor=self.request.user,
+                workflow=self.object,
+                detail="Changed: " + ", ".join(form.changed_data) + ".",
+            )
+        return response
+
+
+class WorkflowDeleteView(mixins.ConsolePermissionMixin, DeleteView):
+    model = Workflow
+    view_permission = mixins.DELETE_WORKFLOW
+    change_permission = mixins.DELETE_WORKFLOW
+    success_url = reverse_lazy("endpoints:workflow_list")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["endpoint_count"] = self.object.endpoints.count()
+        context["step_count"] = self.object.steps.count()
+        return context
+
+    def form_valid(self, form):
+        name = self.object.name
+        activity.record(
+            ActivityEntry.Event.DELETED,
+            actor=self.request.user,
+            workflow=self.object,
+            detail=f"Workflow “{name}” deleted with its endpoints and steps.",
+        )
+        response = super().form_valid(form)
+        messages.success(
+            self.request, f"Workflow “{name}” and its endpoints and steps deleted."
+        )
+        return response
+
+
+class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
+    """A workflow's endpoints (searchable, paginated) and its steps."""
+
+    model = Workflow
+    change_permission = mixins.CHANGE_ENDPOINT
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.get("q", "").strip()
+
+        endpoints = (
+            Endpoint.objects.filter(workflow=self.object)
+            .select_related("auth")
+            .only(
+                "name",
+                "base_url",
+                "is_builtin",
+                "trust_self_signed",
+                "workflow_id",
+                "auth__auth_type",
+                "auth__params",
+                "auth__reconnect_needed",
+                "auth__awaiting_configuration",
+            )
+            .annotate(usage_count=Count("usages"))
+        )
+        if query:
+            endpoints = endpoints.filter(
+                Q(name__icontains=query) | Q(base_url__icontains=query)
+            )
+        endpoint_page = Paginator(endpoints, ENDPOINTS_PER_PAGE).get_page(
+            self.request.GET.get("page")
+        )
+
+        steps = Step.objects.filter(workflow=self.object).prefetch_related(
+            Prefetch(
+                "usages",
+                queryset=StepUsage.objects.select_related("endpoint").only(
+                    "label", "step_id", "endpoint__name", "endpoint__workflow_id"
+                ),
+            )
+        )
+        step_page = Paginator(steps, STEPS_PER_PAGE).get_page(
+            self.request.GET.get("steps_page")
+        )
+
+        context.update(
+            query=query,
+            endpoint_page=endpoint_page,
+            step_page=step_page,
+            can_add_step=self.request.user.has_perm(mixins.ADD_STEP),
+            can_change_workflow=self.request.user.has_perm(mixins.CHANGE_WORKFLOW),
+            can_delete_workflow=self.request.user.has_perm(mixins.DELETE_WORKFLOW),
+        )
+        return context
+
+
+class WorkflowExportView(mixins.ConsolePermissionMixin, View):
+    """Download the workflow as JSON, with every credential cleared."""
+
+    def get(self, request, pk):
+        workflow = get_object_or_404(Workflow, pk=pk)
+        try:
+            export = build_export(workflow)
+        except ExportLeakError as error:
+            activity.record(
+                ActivityEntry.Event.EXPORTED,
+                actor=request.user,
+                workflow=workflow,
+                outcome=ActivityEntry.Outcome.FAILURE,
+                detail="Export stopped: it would have contained a secret of "
+                + ", ".join(error.endpoint_names)
+                + ".",
+            )
+            messages.error(
+                request,
+                "The export was stopped because it would have contained a stored "
+                "secret of "
+                + ", ".join(f"“{name}”" for name in error.endpoint_names)
+                + ". Nothing was downloaded. Report this to the console's "
+                "maintainers.",
+            )
+            return redirect(workflow)
+
+        activity.record(
+            ActivityEntry.Event.EXPORTED,
+            actor=request.user,
+            workflow=workflow,
+            detail="Exported with all authentication cleared.",
+        )
+        response = HttpResponse(export.content, content_type="application/json")
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=export.filename
+        )
+        return response

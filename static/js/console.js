@@ -1,0 +1,96 @@
+// Progressive enhancements for the console's pages. Every page works without
+// this script; it only hides fields that do not apply and adds formset rows.
+"use strict";
+
+// A field wrapper with data-show-when="<input name>=<value>" is shown only
+// while that input has that value. Hidden inputs are disabled, so they are
+// neither submitted nor reachable by keyboard.
+function updateConditionalFields(form) {
+  for (const wrapper of form.querySelectorAll("[data-show-when]")) {
+    const [name, expected] = wrapper.dataset.showWhen.split("=");
+    const controls = form.querySelectorAll(`[name="${CSS.escape(name)}"]`);
+    let current = "";
+    for (const control of controls) {
+      if ((control.type === "radio" || control.type === "checkbox") && !control.checked) {
+        continue;
+      }
+      current = control.value;
+    }
+    const shown = current === expected;
+    wrapper.hidden = !shown;
+    for (const input of wrapper.querySelectorAll("input, select, textarea")) {
+      input.disabled = !shown || input.dataset.alwaysDisabled === "true";
+    }
+  }
+}
+
+function setUpConditionalFields() {
+  for (const form of document.querySelectorAll("form")) {
+    if (!form.querySelector("[data-show-when]")) {
+      continue;
+    }
+    for (const input of form.querySelectorAll("input[disabled], select[disabled]")) {
+      input.dataset.alwaysDisabled = "true";
+    }
+    updateConditionalFields(form);
+    form.addEventListener("change", () => updateConditionalFields(form));
+  }
+}
+
+// "Add another" for Django formsets: clones the formset's <template> row,
+// replacing __prefix__ with the next form index.
+function setUpFormsetRows() {
+  for (const button of document.querySelectorAll("[data-add-row]")) {
+    const prefix = button.dataset.addRow;
+    const template = document.getElementById(`${prefix}-empty-row`);
+    const total = document.getElementById(`id_${prefix}-TOTAL_FORMS`);
+    const body = document.querySelector(`[data-formset="${CSS.escape(prefix)}"] tbody`);
+    if (!template || !total || !body) {
+      continue;
+    }
+    button.addEventListener("click", () => {
+      const index = Number(total.value);
+      const html = template.innerHTML.replaceAll("__prefix__", String(index));
+      body.insertAdjacentHTML("beforeend", html.replaceAll("row new", `row ${index + 1}`));
+      total.value = String(index + 1);
+      const firstInput = body.lastElementChild.querySelector("select, input");
+      if (firstInput) {
+        firstInput.focus();
+      }
+    });
+  }
+}
+
+// Copy buttons: data-copy-target names the element whose value or text is
+// copied to the clipboard.
+function setUpCopyButtons() {
+  for (const button of document.querySelectorAll("[data-copy-target]")) {
+    button.addEventListener("click", async () => {
+      const target = document.getElementById(button.dataset.copyTarget);
+      if (!target) {
+        return;
+      }
+      const text = "value" in target ? target.value : target.textContent;
+      const status = document.getElementById(`${button.dataset.copyTarget}-status`);
+      try {
+        await navigator.clipboard.writeText(text.trim());
+        if (status) {
+          status.textContent = "Copied.";
+        }
+      } catch (error) {
+        if ("select" in target) {
+          target.select();
+        }
+        if (status) {
+          status.textContent = "Copying failed; the text is selected, press Ctrl+C.";
+        }
+      }
+    });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpConditionalFields();
+  setUpFormsetRows();
+  setUpCopyButtons();
+});
