@@ -7,7 +7,8 @@ form validates them.
 """
 
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.contrib.auth import get_permission_codename
+from django.db.models import Count, F
 
 from .models import (
     ActivityEntry,
@@ -53,6 +54,25 @@ def _format_secrets(config: AuthConfig) -> str:
     return ", ".join(f"{name} (set)" for name in names) or "none"
 
 
+def _cascade_perms_needed(request, perms_needed, cascaded_models) -> set:
+    """Remove the cascaded models that the user may delete from perms_needed.
+
+    AuthConfigAdmin rejects every delete and EndpointAdmin rejects the delete
+    of a built-in endpoint, so that neither is deleted on its own. The admin
+    checks the same permission for every object that a delete cascades to,
+    but a configuration goes with its endpoint and a built-in endpoint goes
+    with its workflow, so for those the model's delete permission decides.
+    A built-in endpoint selected on its own is still listed as protected.
+    """
+    allowed = set()
+    for model in cascaded_models:
+        opts = model._meta
+        codename = get_permission_codename("delete", opts)
+        if request.user.has_perm(f"{opts.app_label}.{codename}"):
+            allowed.add(str(opts.verbose_name))
+    return {name for name in perms_needed if str(name) not in allowed}
+
+
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin):
     list_display = ["name", "endpoint_count", "created_at", "updated_at"]
@@ -82,6 +102,9 @@ class WorkflowAdmin(admin.ModelAdmin):
         ).exclude(step__workflow__in=workflow_ids)
         if not outside_usages.exists():
             protected = []
+        perms_needed = _cascade_perms_needed(
+            request, perms_needed, [Endpoint, AuthConfig]
+        )
         return deleted, model_count, perms_needed, protected
 
 
@@ -120,6 +143,15 @@ class EndpointAdmin(admin.ModelAdmin):
                 readonly += ["name", "base_url"]
         return readonly
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Counts as an edit like one on the console page, so a console
+            # form loaded before this save detects the conflict.
+            obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+        if change:
+            obj.refresh_from_db(fields=["version"])
+
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_builtin:
             return False
@@ -134,6 +166,9 @@ class EndpointAdmin(admin.ModelAdmin):
             for obj in objs
             if obj.is_builtin
         ]
+        perms_needed = _cascade_perms_needed(
+            request, perms_needed, [Endpoint, AuthConfig]
+        )
         return deleted, model_count, perms_needed, list(protected) + builtin
 
     def delete_queryset(self, request, queryset):

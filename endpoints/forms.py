@@ -112,7 +112,14 @@ class BaseUsageFormSet(BaseInlineFormSet):
         form.fields["endpoint"].empty_label = "Choose an endpoint"
 
     def clean(self):
+        # Labels are checked before the model formset's own uniqueness check,
+        # so that exact duplicates get this error too instead of the generic
+        # "Please correct the duplicate values below".
+        self.check_duplicate_labels()
         super().clean()
+
+    def check_duplicate_labels(self):
+        """Add an error to each row that repeats a label, ignoring case."""
         seen: dict[str, str] = {}
         for form in self.forms:
             if not hasattr(form, "cleaned_data") or not form.cleaned_data:

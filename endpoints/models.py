@@ -143,6 +143,17 @@ class EndpointQuerySet(models.QuerySet):
             )
         return endpoint
 
+    def update(self, **kwargs):
+        if (
+            "name" in kwargs
+            and self.filter(is_builtin=True).exclude(name=kwargs["name"]).exists()
+        ):
+            raise BuiltinEndpointError(
+                "The built-in Console endpoint cannot be renamed.",
+                code="builtin_rename",
+            )
+        return super().update(**kwargs)
+
     def delete(self):
         if self.filter(is_builtin=True).exists():
             raise BuiltinEndpointError(

@@ -137,7 +137,12 @@ def _is_valid_host(hostname: str, netloc: str) -> bool:
 
 
 def _has_dot_segment(path: str) -> bool:
-    return any(segment in (".", "..") for segment in path.split("/"))
+    # A server may decode %2e before resolving dot segments, and the WHATWG
+    # URL standard treats ".%2e" and "%2e%2e" as "..", so they count as well.
+    return any(
+        segment.lower().replace("%2e", ".") in (".", "..")
+        for segment in path.split("/")
+    )
 
 
 def validate_header_name(value: str) -> None:

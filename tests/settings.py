@@ -21,3 +21,7 @@ STORAGES = {
     },
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Serve static files from the app and project folders, as runserver does,
+# instead of expecting collectstatic's output.
+WHITENOISE_AUTOREFRESH = True

@@ -46,6 +46,9 @@ class BasicAuth(httpx2.Auth):
     def __init__(self, credential: str, *, preemptive: bool):
         self._header = f"Basic {credential}"
         self._preemptive = preemptive
+        # After a challenge the request goes out a second time, so httpx2
+        # must read a streamed body into memory first to send it again.
+        self.requires_request_body = not preemptive
 
     def __repr__(self) -> str:
         return f"BasicAuth(preemptive={self._preemptive})"

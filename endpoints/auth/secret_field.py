@@ -53,8 +53,21 @@ class SecretInput(forms.MultiWidget):
     def decompress(self, value):
         return ["", False]
 
+    def id_for_label(self, id_):
+        # The label, help text and status belong to the password input.
+        return f"{id_}_0" if id_ else id_
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, ["", False], attrs)
+        password_attrs = context["widget"]["subwidgets"][0]["attrs"]
+        if password_attrs.get("id"):
+            # Screen readers announce whether a value is stored.
+            described_by = password_attrs.get("aria-describedby", "").split()
+            password_attrs["aria-describedby"] = " ".join(
+                [*described_by, f"{password_attrs['id']}_status"]
+            )
+        # The clear box needs no description of its own; its label says it.
+        context["widget"]["subwidgets"][1]["attrs"].pop("aria-describedby", None)
         context["widget"]["is_set"] = self.is_set
         context["widget"]["clearable"] = self.clearable and self.is_set
         return context

@@ -88,7 +88,8 @@ class TokenForm(AuthForm):
             return cleaned
         id_header = cleaned.get("id_header_name")
         id_value_set = self._id_value_present(cleaned.get("id_value"))
-        if id_value_set and not id_header:
+        # An invalid ID header name already has its own error.
+        if id_value_set and not id_header and "id_header_name" not in self.errors:
             self.add_error(
                 "id_header_name",
                 ValidationError(

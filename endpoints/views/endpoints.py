@@ -54,11 +54,20 @@ def changed_labels(*forms) -> list[str]:
     """Return the labels of the fields that a submission changed."""
     labels = []
     for form in forms:
+        # Fields that do not apply to the submitted data are not submitted
+        # (the page disables them), so they look changed but are not.
+        skipped = {"version"}
+        if hasattr(form, "hidden_fields_for_data"):
+            skipped.update(form.hidden_fields_for_data())
         for name in form.changed_data:
-            if name == "version":
-                continue
-            labels.append(str(form.fields[name].label or name).lower())
+            if name not in skipped:
+                labels.append(str(form.fields[name].label or name).lower())
     return labels
+
+
+def count_phrase(count: int, noun: str) -> str:
+    """Return "1 step usage" or "3 step usages"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class EndpointFormsMixin:
@@ -231,7 +240,9 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             messages.success(
                 request,
                 f"Endpoint “{endpoint.name}” saved. The change applies to the "
-                f"{usage_count} step usage(s) listed below.",
+                f"{count_phrase(usage_count, 'step usage')} listed below."
+                if usage_count
+                else f"Endpoint “{endpoint.name}” saved. No step uses it yet.",
             )
         else:
             messages.info(request, f"Endpoint “{endpoint.name}” has no changes.")
@@ -250,7 +261,11 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         # Saving the form again is a deliberate overwrite of the version shown.
         data = endpoint_form.data.copy()
         data["version"] = str(current.version)
-        endpoint_form = EndpointForm(data, instance=current)
+        # Validating a ModelForm writes the submitted values into its
+        # instance, so the form gets its own copy and `current` keeps showing
+        # what is stored.
+        form_instance = Endpoint.objects.select_related("auth").get(pk=current.pk)
+        endpoint_form = EndpointForm(data, instance=form_instance)
         endpoint_form.is_valid()
         auth_form = current.auth.type.get_form(auth_form.data, prefix=AUTH_PREFIX)
         auth_form.is_valid()
@@ -302,23 +317,21 @@ class EndpointDeleteView(mixins.ConsolePermissionMixin, DetailView):
             messages.error(request, "The built-in Console endpoint cannot be deleted.")
             return self.render_to_response(self.get_context_data(), status=400)
         name = endpoint.name
+        if usages_of(endpoint).exists():
+            return self.render_in_use(endpoint)
         try:
             with transaction.atomic():
-                activity.record(
-                    ActivityEntry.Event.DELETED,
-                    actor=request.user,
-                    endpoint=endpoint,
-                    detail=f"Endpoint “{name}” deleted.",
-                )
                 endpoint.delete()
         except ProtectedError:
-            count = usages_of(endpoint).count()
-            messages.error(
-                request,
-                f"Endpoint “{name}” is used by {count} step usage(s). Change those "
-                "steps to another endpoint before deleting it.",
-            )
-            return self.render_to_response(self.get_context_data(), status=409)
+            # A step started using the endpoint after the check above.
+            return self.render_in_use(endpoint)
+        activity.record(
+            ActivityEntry.Event.DELETED,
+            actor=request.user,
+            workflow=workflow,
+            endpoint=endpoint,
+            detail=f"Endpoint “{name}” deleted.",
+        )
 
         logger.info(
             "event=endpoint_deleted endpoint_id=%s workflow_id=%s actor_id=%s",
@@ -328,3 +341,13 @@ class EndpointDeleteView(mixins.ConsolePermissionMixin, DetailView):
         )
         messages.success(request, f"Endpoint “{name}” deleted.")
         return redirect(reverse("endpoints:workflow_detail", args=[workflow.pk]))
+
+    def render_in_use(self, endpoint: Endpoint):
+        count = usages_of(endpoint).count()
+        messages.error(
+            self.request,
+            f"Endpoint “{endpoint.name}” is used by "
+            f"{count_phrase(count, 'step usage')}. Change those steps to another "
+            "endpoint before deleting it.",
+        )
+        return self.render_to_response(self.get_context_data(), status=409)

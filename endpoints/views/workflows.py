@@ -37,10 +37,12 @@ class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        # Django 5.2 leaves Meta.ordering out of GROUP BY queries, such as
+        # this annotation, so the order is repeated here.
         return Workflow.objects.annotate(
             endpoint_count=Count("endpoints", distinct=True),
             step_count=Count("steps", distinct=True),
-        )
+        ).order_by(*Workflow._meta.ordering)
 
 
 class WorkflowCreateView(
@@ -139,6 +141,8 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
                 "auth__awaiting_configuration",
             )
             .annotate(usage_count=Count("usages"))
+            # Meta.ordering does not apply to the GROUP BY of the count.
+            .order_by(*Endpoint._meta.ordering)
         )
         if query:
             endpoints = endpoints.filter(

@@ -53,7 +53,10 @@ function setUpFormsetRows() {
       const html = template.innerHTML.replaceAll("__prefix__", String(index));
       body.insertAdjacentHTML("beforeend", html.replaceAll("row new", `row ${index + 1}`));
       total.value = String(index + 1);
-      const firstInput = body.lastElementChild.querySelector("select, input");
+      // The row starts with its hidden id fields, which cannot take focus.
+      const firstInput = body.lastElementChild.querySelector(
+        "select, input:not([type='hidden'])",
+      );
       if (firstInput) {
         firstInput.focus();
       }

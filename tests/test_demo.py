@@ -1,0 +1,163 @@
+"""The demo command: logins, group membership and the demo workflow."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from endpoints.management.commands.demo import DEMO_WORKFLOW
+from endpoints.models import Endpoint, Step, StepUsage, Workflow
+
+LOGIN_LINE = re.compile(r"^\s+(\w+)\s+user (\w+)\s+password (\S+)$", re.MULTILINE)
+
+
+def run_demo(*args) -> str:
+    output = StringIO()
+    call_command("demo", *args, stdout=output)
+    return output.getvalue()
+
+
+def printed_logins(output: str) -> dict[str, str]:
+    """Return {username: password} from the command's output."""
+    return {user: password for _, user, password in LOGIN_LINE.findall(output)}
+
+
+@pytest.fixture
+def demo_output(db):
+    return run_demo()
+
+
+def test_demo_creates_users(demo_output):
+    users = get_user_model().objects.filter(username__in=["manager", "viewer"])
+
+    assert sorted(users.values_list("username", flat=True)) == ["manager", "viewer"]
+
+
+def test_demo_puts_users_in_groups(demo_output):
+    User = get_user_model()
+
+    manager_groups = User.objects.get(username="manager").groups
+    viewer_groups = User.objects.get(username="viewer").groups
+
+    assert list(manager_groups.values_list("name", flat=True)) == ["Endpoint managers"]
+    assert list(viewer_groups.values_list("name", flat=True)) == ["Workflow viewers"]
+
+
+def test_demo_manager_is_staff_only(demo_output):
+    User = get_user_model()
+
+    assert User.objects.get(username="manager").is_staff is True
+    assert User.objects.get(username="manager").is_superuser is False
+    assert User.objects.get(username="viewer").is_staff is False
+
+
+def test_demo_manager_may_change(demo_output):
+    manager = get_user_model().objects.get(username="manager")
+    viewer = get_user_model().objects.get(username="viewer")
+
+    assert manager.has_perm("endpoints.change_endpoint")
+    assert not viewer.has_perm("endpoints.change_endpoint")
+    assert viewer.has_perm("endpoints.view_endpoint")
+
+
+def test_demo_prints_how_to_log_in(demo_output):
+    assert "Sign in at http://127.0.0.1:8000/" in demo_output
+    assert sorted(printed_logins(demo_output)) == ["manager", "viewer"]
+
+
+def test_demo_printed_passwords_work(demo_output):
+    for username, password in printed_logins(demo_output).items():
+        assert authenticate(username=username, password=password) is not None
+
+
+def test_demo_creates_workflow(demo_output):
+    workflow = Workflow.objects.get(name=DEMO_WORKFLOW)
+
+    names = sorted(workflow.endpoints.values_list("name", flat=True))
+
+    assert names == [
+        "Chat webhook",
+        "Console",
+        "Paging API",
+        "Status page",
+        "Ticketing",
+    ]
+    assert workflow.steps.count() == 4
+    assert StepUsage.objects.filter(step__workflow=workflow).count() == 5
+
+
+def test_demo_endpoints_have_their_types(demo_output):
+    workflow = Workflow.objects.get(name=DEMO_WORKFLOW)
+
+    types = dict(workflow.endpoints.values_list("name", "auth__auth_type"))
+
+    assert types == {
+        "Console": "console",
+        "Status page": "none",
+        "Ticketing": "basic",
+        "Chat webhook": "token",
+        "Paging API": "token",
+    }
+
+
+def test_demo_basic_stores_credential_only(demo_output):
+    ticketing = Endpoint.objects.get(name="Ticketing")
+
+    assert set(ticketing.auth.stored_secrets()) == {"credential"}
+
+
+def test_demo_is_idempotent(demo_output):
+    counts = (Workflow.objects.count(), Endpoint.objects.count(), Step.objects.count())
+
+    second_output = run_demo()
+
+    assert (
+        Workflow.objects.count(),
+        Endpoint.objects.count(),
+        Step.objects.count(),
+    ) == counts
+    assert get_user_model().objects.count() == 2
+    assert "Created the workflow" not in second_output
+
+
+def test_demo_rerun_prints_new_passwords(demo_output):
+    second = printed_logins(run_demo())
+
+    assert authenticate(username="manager", password=second["manager"]) is not None
+    assert second["manager"] != printed_logins(demo_output)["manager"]
+
+
+def test_demo_keeps_changed_workflow(demo_output):
+    ticketing = Endpoint.objects.get(name="Ticketing")
+    ticketing.base_url = "https://tickets.example.test/changed"
+    ticketing.save()
+
+    run_demo()
+
+    ticketing.refresh_from_db()
+    assert ticketing.base_url == "https://tickets.example.test/changed"
+
+
+def test_demo_reset_recreates_workflow(demo_output):
+    Endpoint.objects.filter(name="Status page").update(
+        base_url="https://status.example.test/changed"
+    )
+
+    run_demo("--reset")
+
+    assert Workflow.objects.filter(name=DEMO_WORKFLOW).count() == 1
+    assert Endpoint.objects.get(name="Status page").base_url == (
+        "https://status.example.test/api/v2"
+    )
+
+
+def test_demo_pages_open(client, demo_output):
+    password = printed_logins(demo_output)["viewer"]
+    client.login(username="viewer", password=password)
+    workflow = Workflow.objects.get(name=DEMO_WORKFLOW)
+
+    response = client.get(workflow.get_absolute_url())
+
+    assert response.status_code == 200

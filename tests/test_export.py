@@ -1,0 +1,252 @@
+"""Workflow export: an attachment with every credential cleared."""
+
+import json
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+import endpoints.export
+from endpoints.export import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
+from endpoints.models import ActivityEntry, Workflow
+from tests.conftest import (
+    PLANTED_BASIC_PASSWORD,
+    PLANTED_BEARER_TOKEN,
+    PLANTED_ID_VALUE,
+    PLANTED_USERNAME,
+    make_basic_endpoint,
+    make_custom_header_endpoint,
+    make_step,
+    make_token_endpoint,
+)
+
+EXPORTED_ENDPOINT_KEYS = {
+    "name",
+    "base_url",
+    "builtin",
+    "trust_self_signed",
+    "auth_type",
+}
+
+
+def export_url(workflow) -> str:
+    return reverse("endpoints:workflow_export", args=[workflow.pk])
+
+
+@pytest.fixture
+def full_workflow(workflow, builtin):
+    """A workflow with an endpoint of each type and steps that use them."""
+    basic = make_basic_endpoint(workflow, trust_self_signed=True)
+    token = make_token_endpoint(workflow)
+    header = make_custom_header_endpoint(workflow, id_value="acct-4242")
+    make_step(workflow, usages=[(basic, "tickets"), (builtin, "console")])
+    make_step(
+        workflow,
+        name="Notify",
+        usages=[(token, "chat"), (header, "pager")],
+    )
+    return workflow
+
+
+@pytest.fixture
+def exported(manager_client, full_workflow):
+    return manager_client.get(export_url(full_workflow))
+
+
+def test_export_is_json_attachment(exported):
+    assert exported.status_code == 200
+    assert exported["Content-Type"] == "application/json"
+    assert exported["Content-Disposition"] == 'attachment; filename="Incidents.json"'
+
+
+def test_export_has_format_and_version(exported):
+    data = json.loads(exported.content)
+
+    assert data["format"] == EXPORT_FORMAT
+    assert data["format_version"] == EXPORT_FORMAT_VERSION
+
+
+def test_export_has_workflow(exported):
+    data = json.loads(exported.content)
+
+    assert data["workflow"] == {"name": "Incidents", "description": "Test workflow"}
+
+
+def test_export_lists_every_endpoint(exported):
+    data = json.loads(exported.content)
+
+    names = sorted(item["name"] for item in data["endpoints"])
+
+    assert names == ["Chat", "Console", "Pager", "Tickets"]
+
+
+def test_export_endpoints_have_no_auth(exported):
+    data = json.loads(exported.content)
+
+    for item in data["endpoints"]:
+        assert item["auth_type"] == "none", item["name"]
+        assert set(item) == EXPORTED_ENDPOINT_KEYS, item["name"]
+
+
+def test_export_resets_trust_self_signed(exported):
+    data = json.loads(exported.content)
+
+    tickets = next(item for item in data["endpoints"] if item["name"] == "Tickets")
+
+    assert tickets["trust_self_signed"] is False
+
+
+def test_export_keeps_base_urls(exported):
+    data = json.loads(exported.content)
+
+    urls = {item["name"]: item["base_url"] for item in data["endpoints"]}
+
+    assert urls["Tickets"] == "https://tickets.example.test/api"
+    assert urls["Pager"] == "https://pager.example.test/v1"
+
+
+def test_export_marks_builtin(exported):
+    data = json.loads(exported.content)
+
+    builtins = [item["name"] for item in data["endpoints"] if item["builtin"]]
+
+    assert builtins == ["Console"]
+
+
+def test_export_steps_use_names(exported):
+    data = json.loads(exported.content)
+
+    steps = {step["name"]: step for step in data["steps"]}
+
+    assert steps["Open ticket"]["kind"] == "flow_step"
+    assert sorted(
+        (usage["label"], usage["endpoint"]) for usage in steps["Notify"]["usages"]
+    ) == [("chat", "Chat"), ("pager", "Pager")]
+    assert {"endpoint": "Console", "label": "console"} in steps["Open ticket"]["usages"]
+
+
+def test_export_has_no_usernames_or_header_names(exported):
+    assert b"svc" not in exported.content
+    assert b"X-Api-Key" not in exported.content
+    assert b"X-Account" not in exported.content
+    assert b"Bearer" not in exported.content
+
+
+def test_export_records_activity(exported, manager):
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.EXPORTED)
+
+    assert entry.outcome == ActivityEntry.Outcome.SUCCESS
+    assert entry.actor == manager
+
+
+def test_export_filename_replaces_slashes(manager_client):
+    workflow = Workflow.objects.create(name="Ops/Night \\ shift")
+
+    response = manager_client.get(export_url(workflow))
+
+    assert response["Content-Disposition"] == (
+        'attachment; filename="Ops-Night - shift.json"'
+    )
+
+
+def test_export_filename_of_unicode_name(manager_client):
+    workflow = Workflow.objects.create(name="Équipe nuit")
+
+    response = manager_client.get(export_url(workflow))
+
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%C3%89quipe%20nuit.json"
+    )
+
+
+def test_export_of_planted_secrets_clean(manager_client, planted):
+    response = manager_client.get(export_url(planted.workflow))
+
+    assert response.status_code == 200
+    assert planted.find_in(response.content) == []
+    assert PLANTED_USERNAME.encode() not in response.content
+
+
+def test_export_of_planted_lists_endpoints(manager_client, planted):
+    response = manager_client.get(export_url(planted.workflow))
+
+    names = {item["name"] for item in json.loads(response.content)["endpoints"]}
+    assert set(planted.endpoints) <= names
+
+
+@pytest.fixture
+def leaking_export(monkeypatch):
+    """Make export_data add a stored secret to the file, as a bug would."""
+    original = endpoints.export.export_data
+
+    def export_data_with_secret(workflow):
+        data = original(workflow)
+        data["endpoints"][-1]["token"] = PLANTED_BEARER_TOKEN
+        return data
+
+    monkeypatch.setattr(endpoints.export, "export_data", export_data_with_secret)
+
+
+def test_leaking_export_aborted(manager_client, planted, leaking_export):
+    response = manager_client.get(export_url(planted.workflow))
+
+    assert response.status_code == 302
+    assert response["Location"] == planted.workflow.get_absolute_url()
+    assert "Content-Disposition" not in response
+
+
+def test_leaking_export_shows_error(manager_client, planted, leaking_export):
+    response = manager_client.get(export_url(planted.workflow))
+
+    messages = [
+        (message.level_tag, str(message))
+        for message in get_messages(response.wsgi_request)
+    ]
+    assert len(messages) == 1
+    assert messages[0][0] == "error"
+    assert "Planted bearer" in messages[0][1]
+    assert planted.find_in(messages[0][1]) == []
+
+
+def test_leaking_export_records_failure(manager_client, planted, leaking_export):
+    manager_client.get(export_url(planted.workflow))
+
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.EXPORTED)
+    assert entry.outcome == ActivityEntry.Outcome.FAILURE
+    assert planted.find_in(entry.detail) == []
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [PLANTED_BASIC_PASSWORD, PLANTED_ID_VALUE, 'PLANTED-"quoted"\\tok-ü€'],
+)
+def test_leak_check_finds_each_secret(monkeypatch, workflow, secret):
+    make_token_endpoint(workflow, name="Leaky", token=secret)
+    make_basic_endpoint(workflow, username="svc", password=PLANTED_BASIC_PASSWORD)
+    make_custom_header_endpoint(workflow, id_value=PLANTED_ID_VALUE)
+    original = endpoints.export.export_data
+
+    def export_data_with_secret(workflow):
+        data = original(workflow)
+        data["workflow"]["description"] = f"see {secret}"
+        return data
+
+    monkeypatch.setattr(endpoints.export, "export_data", export_data_with_secret)
+
+    with pytest.raises(endpoints.export.ExportLeakError):
+        endpoints.export.build_export(workflow)
+
+
+def test_leak_check_passes_clean_export(workflow):
+    make_token_endpoint(workflow, token=PLANTED_BEARER_TOKEN)
+
+    export = endpoints.export.build_export(workflow)
+
+    assert PLANTED_BEARER_TOKEN.encode() not in export.content
+
+
+def test_viewer_may_export(viewer_client, full_workflow):
+    response = viewer_client.get(export_url(full_workflow))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")

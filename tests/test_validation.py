@@ -1,0 +1,483 @@
+"""Bad input on the endpoint pages: a form error each, and nothing saved."""
+
+import html
+import json
+
+import pytest
+from django.urls import reverse
+
+from endpoints.models import AuthConfig, Endpoint, Workflow
+from endpoints.validators import validate_base_url
+from tests.conftest import (
+    endpoint_form_data,
+    error_codes,
+    make_basic_endpoint,
+    make_custom_header_endpoint,
+)
+
+VALID_BASE_URL = "https://tickets.example.test/api"
+
+
+def post_new_endpoint(client, workflow, auth_type="none", **fields):
+    """POST the new-endpoint form with valid defaults and ``fields`` on top."""
+    data = {"auth_type": auth_type, "name": "Tickets", "base_url": VALID_BASE_URL}
+    if auth_type == "basic":
+        data.update({"auth-username": "svc", "auth-password_0": "pw-123456"})
+    if auth_type == "token":
+        data.update({"auth-header": "authorization", "auth-prefix": "Bearer"})
+        data["auth-token_0"] = "tok-123456"
+    data.update(fields)
+    url = reverse("endpoints:endpoint_create", args=[workflow.pk])
+    return client.post(url, data)
+
+
+def stored_rows(workflow) -> list[tuple]:
+    """Return the stored fields of each endpoint of a workflow and its auth."""
+    endpoints = Endpoint.objects.filter(workflow=workflow).order_by("pk")
+    rows = []
+    for endpoint in endpoints.select_related("auth"):
+        config = endpoint.auth
+        rows.append(
+            (
+                endpoint.pk,
+                endpoint.name,
+                endpoint.base_url,
+                endpoint.trust_self_signed,
+                endpoint.version,
+                config.auth_type,
+                json.dumps(config.params, sort_keys=True),
+                json.dumps(config.stored_secrets(), sort_keys=True),
+            )
+        )
+    return rows
+
+
+BAD_BASE_URLS = [
+    ("ftp://files.example.test/pub", "invalid_scheme"),
+    ("javascript:alert(1)", "invalid_scheme"),
+    ("http:/tickets.example.test", "invalid_scheme"),
+    ("https://", "missing_host"),
+    ("https:///api", "missing_host"),
+    ("https://u:p@tickets.example.test/api", "userinfo"),
+    ("https://svc@tickets.example.test/api", "userinfo"),
+    ("https://tickets.example.test/?a=1", "query"),
+    ("https://tickets.example.test/api?", "query"),
+    ("https://tickets.example.test/api#top", "fragment"),
+    ("https://tickets.example.test/api#", "fragment"),
+    ("https://tickets.example.test/my api", "invalid_characters"),
+    ("https://tickets.example.test/a\tb", "invalid_characters"),
+    ("https://tickets.example.test/a\x07b", "invalid_characters"),
+    ("https://tickets.example.test/a\x7fb", "invalid_characters"),
+    ("https://tickets.example.test/a/../admin", "dot_segment"),
+    ("https://tickets.example.test/..", "dot_segment"),
+    ("https://tickets.example.test/a/./b", "dot_segment"),
+    ("https://tickets.example.test/a/%2e%2e/admin", "dot_segment"),
+    ("https://tickets.example.test/a/.%2E/admin", "dot_segment"),
+    ("https://tickets.example.test:99999/api", "invalid"),
+    ("https://tickets.example.test:http/api", "invalid"),
+    ("https://tickets.example.test:0/api", "invalid_port"),
+    ("https://tick_ets!.example.test/api", "invalid_host"),
+]
+
+
+@pytest.mark.parametrize(("base_url", "code"), BAD_BASE_URLS)
+def test_bad_base_url_rejected_on_create(manager_client, workflow, base_url, code):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, base_url=base_url)
+
+    assert response.status_code == 200
+    assert error_codes(response.context["endpoint_form"], "base_url") == [code]
+    assert stored_rows(workflow) == before
+
+
+@pytest.mark.parametrize(("base_url", "code"), BAD_BASE_URLS[:8])
+def test_bad_base_url_rejected_on_edit(
+    manager_client, workflow, endpoint, base_url, code
+):
+    before = stored_rows(workflow)
+    data = endpoint_form_data(endpoint, base_url=base_url)
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    assert response.status_code == 200
+    assert error_codes(response.context["endpoint_form"], "base_url") == [code]
+    assert stored_rows(workflow) == before
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://tickets.example.test",
+        "http://tickets.example.test:8080/api/v2/",
+        "https://127.0.0.1:8443/rest",
+        "https://[::1]:8443/rest",
+        "https://bücher.example.test/api",
+        "https://tickets.example.test/api/%20spaced",
+        "https://tickets.example.test/a..b/.well-known",
+    ],
+)
+def test_good_base_url_accepted(base_url):
+    validate_base_url(base_url)
+
+
+def test_empty_name_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, name="")
+
+    assert error_codes(response.context["endpoint_form"], "name") == ["required"]
+    assert stored_rows(workflow) == before
+
+
+def test_blank_name_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, name="   ")
+
+    assert error_codes(response.context["endpoint_form"], "name") == ["required"]
+    assert stored_rows(workflow) == before
+
+
+def test_name_of_101_characters_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, name="n" * 101)
+
+    assert "max_length" in error_codes(response.context["endpoint_form"], "name")
+    assert stored_rows(workflow) == before
+
+
+def test_name_of_100_characters_accepted(manager_client, workflow):
+    response = post_new_endpoint(manager_client, workflow, name="n" * 100)
+
+    assert response.status_code == 302
+    assert Endpoint.objects.filter(workflow=workflow, name="n" * 100).exists()
+
+
+def test_name_with_control_character_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, name="Tick\x07ets")
+
+    assert error_codes(response.context["endpoint_form"], "name") == [
+        "control_characters"
+    ]
+    assert stored_rows(workflow) == before
+
+
+@pytest.mark.parametrize(
+    ("existing", "submitted"),
+    [
+        ("Tickets", "TICKETS"),
+        ("Tickets", "tickets"),
+        ("équipe", "ÉQUIPE"),
+        ("Straße", "STRASSE"),
+        ("Tickets", "Ｔｉｃｋｅｔｓ"),
+    ],
+)
+def test_name_differing_by_case_rejected(manager_client, workflow, existing, submitted):
+    make_basic_endpoint(workflow, name=existing)
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, name=submitted)
+
+    assert error_codes(response.context["endpoint_form"], "name") == ["duplicate_name"]
+    assert stored_rows(workflow) == before
+
+
+def test_name_of_builtin_in_other_case_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, name="console")
+
+    assert error_codes(response.context["endpoint_form"], "name") == ["duplicate_name"]
+    assert stored_rows(workflow) == before
+
+
+def test_rename_to_other_case_of_sibling_rejected(manager_client, workflow):
+    make_basic_endpoint(workflow, name="Tickets")
+    second = make_basic_endpoint(workflow, name="Chat")
+    before = stored_rows(workflow)
+
+    response = manager_client.post(
+        second.get_absolute_url(), endpoint_form_data(second, name="TICKETS")
+    )
+
+    assert error_codes(response.context["endpoint_form"], "name") == ["duplicate_name"]
+    assert stored_rows(workflow) == before
+
+
+def test_rename_own_case_accepted(manager_client, workflow, endpoint):
+    response = manager_client.post(
+        endpoint.get_absolute_url(), endpoint_form_data(endpoint, name="TICKETS")
+    )
+
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.name == "TICKETS"
+
+
+def test_same_name_in_other_workflow_accepted(manager_client, workflow):
+    other = Workflow.objects.create(name="Other")
+    make_basic_endpoint(other, name="Tickets")
+
+    response = post_new_endpoint(manager_client, workflow, name="TICKETS")
+
+    assert response.status_code == 302
+
+
+def test_basic_username_with_colon_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(
+        manager_client, workflow, auth_type="basic", **{"auth-username": "svc:ops"}
+    )
+
+    assert error_codes(response.context["auth_form"], "username") == [
+        "colon_in_username"
+    ]
+    assert stored_rows(workflow) == before
+
+
+def test_basic_username_with_line_break_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(
+        manager_client, workflow, auth_type="basic", **{"auth-username": "svc\nops"}
+    )
+
+    assert error_codes(response.context["auth_form"], "username") == [
+        "control_characters"
+    ]
+    assert stored_rows(workflow) == before
+
+
+CUSTOM_HEADER_FIELDS = {
+    "auth-header": "custom",
+    "auth-header_name": "X-Api-Key",
+    "auth-token_0": "key-123456",
+}
+
+
+@pytest.mark.parametrize("field", ["header_name", "id_header_name"])
+@pytest.mark.parametrize(
+    ("header_name", "code"),
+    [
+        ("X Api Key", "invalid_header_name"),
+        ("X-Api:Key", "invalid_header_name"),
+        ("X-Schlüssel", "invalid_header_name"),
+        ("X-Ключ", "invalid_header_name"),
+        ("X-Api-Key\r\nX-Injected", "invalid_header_name"),
+        ("Host", "reserved_header_name"),
+        ("content-length", "reserved_header_name"),
+        ("Content-Length", "reserved_header_name"),
+        ("Transfer-Encoding", "reserved_header_name"),
+    ],
+)
+def test_bad_custom_header_name_rejected(
+    manager_client, workflow, field, header_name, code
+):
+    before = stored_rows(workflow)
+    fields = {**CUSTOM_HEADER_FIELDS, f"auth-{field}": header_name}
+    if field == "id_header_name":
+        fields["auth-id_value_0"] = "acct-42"
+
+    response = post_new_endpoint(manager_client, workflow, "token", **fields)
+
+    assert error_codes(response.context["auth_form"], field) == [code]
+    assert stored_rows(workflow) == before
+
+
+@pytest.mark.parametrize("line_break", ["\r", "\n", "\r\n"])
+def test_bearer_token_with_line_break_rejected(manager_client, workflow, line_break):
+    before = stored_rows(workflow)
+    token = f"tok-123456{line_break}X-Injected: 1"
+
+    response = post_new_endpoint(
+        manager_client, workflow, "token", **{"auth-token_0": token}
+    )
+
+    assert error_codes(response.context["auth_form"], "token") == ["header_line_break"]
+    assert stored_rows(workflow) == before
+
+
+@pytest.mark.parametrize("field", ["token", "id_value"])
+@pytest.mark.parametrize("line_break", ["\r", "\n"])
+def test_custom_header_value_with_line_break_rejected(
+    manager_client, workflow, field, line_break
+):
+    before = stored_rows(workflow)
+    fields = {
+        **CUSTOM_HEADER_FIELDS,
+        "auth-id_header_name": "X-Account",
+        "auth-id_value_0": "acct-42",
+        f"auth-{field}_0": f"value{line_break}X-Injected: 1",
+    }
+
+    response = post_new_endpoint(manager_client, workflow, "token", **fields)
+
+    assert error_codes(response.context["auth_form"], field) == ["header_line_break"]
+    assert stored_rows(workflow) == before
+
+
+def test_token_line_break_rejected_on_edit(manager_client, workflow):
+    endpoint = make_custom_header_endpoint(workflow, id_value="acct-42")
+    before = stored_rows(workflow)
+    data = endpoint_form_data(endpoint, **{"auth-id_value_0": "acct\r\nX-Evil: 1"})
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    assert error_codes(response.context["auth_form"], "id_value") == [
+        "header_line_break"
+    ]
+    assert stored_rows(workflow) == before
+
+
+def test_token_prefix_with_space_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(
+        manager_client, workflow, "token", **{"auth-prefix": "Bearer X"}
+    )
+
+    assert error_codes(response.context["auth_form"], "prefix") == ["invalid_prefix"]
+    assert stored_rows(workflow) == before
+
+
+def test_id_value_without_id_header_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+    fields = {**CUSTOM_HEADER_FIELDS, "auth-id_value_0": "acct-42"}
+
+    response = post_new_endpoint(manager_client, workflow, "token", **fields)
+
+    assert error_codes(response.context["auth_form"], "id_header_name") == [
+        "id_header_missing"
+    ]
+    assert stored_rows(workflow) == before
+
+
+def test_trust_self_signed_on_http_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(
+        manager_client,
+        workflow,
+        base_url="http://tickets.example.test/api",
+        trust_self_signed="on",
+    )
+
+    assert error_codes(response.context["endpoint_form"], "trust_self_signed") == [
+        "trust_needs_https"
+    ]
+    assert stored_rows(workflow) == before
+
+
+def test_trust_self_signed_on_https_accepted(manager_client, workflow):
+    response = post_new_endpoint(manager_client, workflow, trust_self_signed="on")
+
+    assert response.status_code == 302
+    assert Endpoint.objects.get(workflow=workflow, name="Tickets").trust_self_signed
+
+
+def test_unknown_auth_type_shows_type_picker(manager_client, workflow):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, auth_type="console")
+
+    assert response.status_code == 200
+    assert "choice_form" in response.context
+    assert stored_rows(workflow) == before
+
+
+def test_builtin_rename_through_form_ignored(manager_client, builtin):
+    data = endpoint_form_data(builtin, name="Renamed", base_url=VALID_BASE_URL)
+
+    manager_client.post(builtin.get_absolute_url(), data)
+
+    builtin.refresh_from_db()
+    assert builtin.name == "Console"
+    assert builtin.base_url == "http://127.0.0.1:8000/api"
+
+
+UNICODE_NAME = "Ünïcödé \"quoted\" 名前 'x'"
+
+
+@pytest.fixture
+def unicode_endpoint(manager_client, workflow):
+    response = post_new_endpoint(manager_client, workflow, name=UNICODE_NAME)
+    assert response.status_code == 302
+    return Endpoint.objects.get(workflow=workflow, name=UNICODE_NAME)
+
+
+def test_unicode_name_stored_exactly(unicode_endpoint):
+    assert unicode_endpoint.name == UNICODE_NAME
+
+
+def test_unicode_name_escaped_on_workflow_page(
+    manager_client, workflow, unicode_endpoint
+):
+    response = manager_client.get(workflow.get_absolute_url())
+
+    content = response.content.decode()
+    assert html.escape(UNICODE_NAME) in content
+    assert UNICODE_NAME not in content
+
+
+def test_unicode_name_escaped_on_endpoint_page(manager_client, unicode_endpoint):
+    response = manager_client.get(unicode_endpoint.get_absolute_url())
+
+    content = response.content.decode()
+    assert f'value="{html.escape(UNICODE_NAME)}"' in content
+    assert f"<h1>{html.escape(UNICODE_NAME)}</h1>" in content
+    assert UNICODE_NAME not in content
+
+
+def test_unicode_name_exact_in_export(manager_client, workflow, unicode_endpoint):
+    url = reverse("endpoints:workflow_export", args=[workflow.pk])
+
+    response = manager_client.get(url)
+
+    names = [item["name"] for item in json.loads(response.content)["endpoints"]]
+    assert UNICODE_NAME in names
+
+
+def test_markup_in_name_escaped(manager_client, workflow):
+    name = "<script>alert(1)</script>"
+    post_new_endpoint(manager_client, workflow, name=name)
+
+    response = manager_client.get(workflow.get_absolute_url())
+
+    assert name.encode() not in response.content
+    assert html.escape(name).encode() in response.content
+
+
+def test_auth_config_untouched_on_bad_basic(manager_client, workflow):
+    count = AuthConfig.objects.count()
+
+    post_new_endpoint(
+        manager_client, workflow, auth_type="basic", **{"auth-username": "a:b"}
+    )
+
+    assert AuthConfig.objects.count() == count
+
+
+@pytest.mark.parametrize("submitted", ["INCIDENTS", "incidents", "Ｉｎｃｉｄｅｎｔｓ"])
+def test_workflow_name_differing_by_case_rejected(manager_client, workflow, submitted):
+    count = Workflow.objects.count()
+
+    response = manager_client.post(
+        reverse("endpoints:workflow_create"), {"name": submitted}
+    )
+
+    assert error_codes(response.context["form"], "name") == ["duplicate_name"]
+    assert Workflow.objects.count() == count
+
+
+def test_workflow_name_of_101_characters_rejected(manager_client):
+    response = manager_client.post(
+        reverse("endpoints:workflow_create"), {"name": "w" * 101}
+    )
+
+    assert "max_length" in error_codes(response.context["form"], "name")
+    assert not Workflow.objects.exists()
