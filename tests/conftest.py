@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group
 from endpoints.auth.basic import encode_credential
 from endpoints.models import Endpoint, Workflow
 
+pytest_plugins = ["tests.support.fixtures"]
+
 MANAGERS = "Endpoint managers"
 VIEWERS = "Workflow viewers"
 TEST_PASSWORD = "correct horse battery staple"
