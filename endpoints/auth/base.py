@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, ClassVar
 import httpx2
 from django import forms
 
-from endpoints.runtime.errors import CredentialUnavailableError
+from endpoints.runtime.errors import STAGE_LABELS, CredentialUnavailableError
 
 from .secret_field import SecretChange, SecretField
 
@@ -66,6 +66,10 @@ class AuthTestResult:
     stage: str = ""
     status_code: int | None = None
     detail: str = ""
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS.get(self.stage, self.stage)
 
 
 class AuthForm(forms.Form):

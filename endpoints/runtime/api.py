@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
@@ -33,7 +33,13 @@ from .errors import (
 )
 from .pinning import review_failed_handshake
 from .pool import ClientPool, build_client, clients, default_timeout
-from .tls import describe_ssl_error, exception_chain, find_ssl_error
+from .tls import (
+    describe_ssl_error,
+    exception_chain,
+    find_ssl_error,
+    fingerprint,
+    load_pem,
+)
 from .urls import Params, join_url
 
 if TYPE_CHECKING:
@@ -45,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 TimeoutValue = float | httpx2.Timeout | None
+Headers = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
 def get_workflow(workflow: Workflow | int | str) -> Workflow:
@@ -106,7 +113,7 @@ def send(
     path: str = "",
     *,
     params: Params | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Headers | None = None,
     json: Any = None,
     content: bytes | str | None = None,
     timeout: TimeoutValue = None,
@@ -145,7 +152,7 @@ def send_through(
     path: str = "",
     *,
     params: Params | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Headers | None = None,
     json: Any = None,
     content: bytes | str | None = None,
     timeout: TimeoutValue = None,
@@ -216,6 +223,7 @@ class EndpointCall:
         acting_user: Any = None,
         actor: Any = None,
         persist: bool = True,
+        record_request_failures: bool = True,
         pool: ClientPool | None = None,
     ):
         self.endpoint = endpoint
@@ -224,7 +232,11 @@ class EndpointCall:
         self.acting_user = acting_user
         self.actor = actor
         self.persist = persist
+        self.record_request_failures = record_request_failures
         self.pool = pool or clients
+        # The fingerprint of a self-signed certificate accepted for this call
+        # only, because ``persist`` is false.
+        self.accepted_certificate_sha256 = ""
 
     def secrets(self) -> list[str]:
         """Return the plain-text secrets that no message may contain."""
@@ -267,6 +279,10 @@ class EndpointCall:
                         # The pinned certificate is now part of the pool's key.
                         trusted_pem = None
                         self._record_pin()
+                    else:
+                        self.accepted_certificate_sha256 = fingerprint(
+                            load_pem(trusted_pem)
+                        )
                     continue
                 break
         except EndpointError as error:
@@ -301,7 +317,9 @@ class EndpointCall:
                 ActivityEntry.Outcome.FAILURE,
                 f"{action}: {error.security_detail()}",
             )
-        elif not isinstance(error, InvalidPathError | EndpointNotFoundError):
+        elif self.record_request_failures and not isinstance(
+            error, InvalidPathError | EndpointNotFoundError
+        ):
             self.record(
                 ActivityEntry.Event.REQUEST_FAILED,
                 ActivityEntry.Outcome.FAILURE,
@@ -420,14 +438,14 @@ def _build_request(
     context: RequestContext,
     method: str,
     url: str,
-    headers: Mapping[str, str] | None,
+    headers: Headers | None,
     json: Any,
     content: bytes | str | None,
 ) -> httpx2.Request:
     return context.client.build_request(
         method,
         url,
-        headers=dict(headers or {}),
+        headers=headers,
         json=json,
         content=content,
         timeout=context.timeout,
