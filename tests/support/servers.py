@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 SERVER_SOCKET_TIMEOUT = 5.0
 # The longest delay a handler may ask for, in seconds.
 MAX_DELAY = 2.0
+CHUNK_SIZE = 64 * 1024
 
 
 @dataclass
@@ -51,6 +52,8 @@ class Reply:
     )
     # Seconds to wait before answering, at most MAX_DELAY.
     delay: float = 0.0
+    # Send the body with chunked transfer coding, without Content-Length.
+    chunked: bool = False
 
 
 Handler = Callable[[ReceivedRequest], Reply]
@@ -86,10 +89,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
+        if reply.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if not reply.chunked:
             self.wfile.write(reply.body)
+            return
+        for start in range(0, len(reply.body), CHUNK_SIZE):
+            chunk = reply.body[start : start + CHUNK_SIZE]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        self.wfile.write(b"0\r\n\r\n")
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
