@@ -276,6 +276,18 @@ def test_timeout_default_from_setting(workflow, start_server, settings):
         send(workflow, "Chat", "GET", "/slow")
 
 
+def test_cookies_not_kept_between_requests(workflow, start_server):
+    server = start_server(
+        lambda request: Reply(200, b"", [("Set-Cookie", "session=abc; Path=/")])
+    )
+    make_token_endpoint(workflow, base_url=server.url())
+
+    send(workflow, "Chat", "GET", "/one")
+    send(workflow, "Chat", "GET", "/two")
+
+    assert server.last.header("Cookie") is None
+
+
 def test_pool_reuses_connection(workflow, http_server):
     make_token_endpoint(workflow, base_url=http_server.url())
 

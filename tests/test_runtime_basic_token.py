@@ -17,7 +17,7 @@ UTF8_HEADER = "Basic b3DDqXJhdGV1cjpww6Rzc3fDtnJk4oKs"
 
 
 def challenge(request):
-    """Answer 401 with a Basic challenge until credentials arrive."""
+    """Respond with 401 and a Basic challenge until credentials arrive."""
     if request.header("Authorization"):
         return Reply(200, b"welcome")
     return Reply(401, b"who are you", [("WWW-Authenticate", 'Basic realm="api"')])

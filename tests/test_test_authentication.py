@@ -23,7 +23,7 @@ def create_test_url(workflow):
 
 
 def only_with(credential):
-    """Answer 200 to the given Basic credential and 401 to anything else."""
+    """Respond with 200 to the given Basic credential and 401 otherwise."""
 
     def handler(request):
         if request.header("Authorization") == f"Basic {credential}":

@@ -20,7 +20,7 @@ For every request through an endpoint the runtime calls, in this order:
    go only to this URL's origin.
 3. `AuthType.build_auth(context)`: the httpx2 auth flow for the request. A
    flow that must retry (Basic after a challenge, a token type after a 401
-   or its provider's "expired" answer) yields the request once more from
+   or its provider's "expired" response) yields the request once more from
    ``auth_flow``; the runtime sends it.
 
 `AuthType.authenticate(context)` returns the credential for scripts that

@@ -3,8 +3,8 @@
 `send` sends one request "to endpoint E of workflow W" and returns the
 `httpx2.Response`. `authenticate` returns an endpoint's current credential
 for scripts that must place it themselves. Both raise an `EndpointError`
-subclass that names the failed stage; failures are logged and written to
-the activity stream with every secret of the endpoint removed.
+subclass that names the failed stage. Failures are logged and written to
+the activity stream, with every secret of the endpoint removed.
 """
 
 from __future__ import annotations
@@ -173,13 +173,13 @@ def send_through(
         _check_origin(request.url, base_url)
         return context.send(request, auth_type.build_auth(context))
 
-    response = call.run(operation, action=action)
+    response = call.run(operation, action=action, method=method)
     if response.status_code >= 500:
         call.record(
             ActivityEntry.Event.REQUEST_FAILED,
             ActivityEntry.Outcome.FAILURE,
-            f"{action} failed at the HTTP status stage: the target answered "
-            f"{response.status_code} {response.reason_phrase}.",
+            f"{action} failed at the HTTP status stage: the target responded "
+            f"with {response.status_code} {response.reason_phrase}.",
         )
     return response
 
@@ -245,8 +245,18 @@ class EndpointCall:
     def redact(self, text: str) -> str:
         return activity.redact(text, self.secrets())
 
-    def run(self, operation: Callable[[RequestContext], T], *, action: str) -> T:
-        """Run ``operation`` with the endpoint's client; see the class."""
+    def run(
+        self,
+        operation: Callable[[RequestContext], T],
+        *,
+        action: str,
+        method: str = "-",
+    ) -> T:
+        """Run ``operation`` with the endpoint's client; see the class.
+
+        ``action`` describes the operation in activity entries, such as
+        ``GET /items``; ``method`` is the HTTP method for the log line.
+        """
         started = time.perf_counter()
         trusted_pem: str | None = None
         try:
@@ -286,17 +296,18 @@ class EndpointCall:
                     continue
                 break
         except EndpointError as error:
-            self._fail(error, action, started)
+            self._fail(error, action, method, started)
             raise error from None
         except (httpx2.InvalidURL, UnicodeEncodeError) as error:
             failure = InvalidRequestError(
                 "The request could not be built: the URL or a header value is "
                 f"invalid ({type(error).__name__})."
             )
-            self._fail(failure, action, started)
+            self._fail(failure, action, method, started)
             raise failure from None
 
-        self._log(action, started, "success", getattr(result, "status_code", None))
+        status = getattr(result, "status_code", None)
+        self._log(method, started, "success", status)
         return result
 
     def _client(self, trusted_pem: str | None) -> AbstractContextManager[httpx2.Client]:
@@ -307,10 +318,12 @@ class EndpointCall:
     def _map(self, error: httpx2.HTTPError, url: httpx2.URL | None) -> EndpointError:
         return map_exception(error, url, self.timeout)
 
-    def _fail(self, error: EndpointError, action: str, started: float) -> None:
+    def _fail(
+        self, error: EndpointError, action: str, method: str, started: float
+    ) -> None:
         error.bind(self.endpoint.pk, self.endpoint.name)
         error.scrub(self.redact)
-        self._log(action, started, "failure", None, stage=error.stage)
+        self._log(method, started, "failure", None, stage=error.stage)
         if isinstance(error, TLSError):
             self.record(
                 ActivityEntry.Event.SECURITY_ERROR,
@@ -348,7 +361,7 @@ class EndpointCall:
 
     def _log(
         self,
-        action: str,
+        method: str,
         started: float,
         outcome: str,
         status: int | None,
@@ -363,7 +376,7 @@ class EndpointCall:
             "status=%s duration_ms=%d outcome=%s stage=%s",
             self.endpoint.workflow_id,
             self.endpoint.pk,
-            action.split(" ", 1)[0],
+            method,
             status if status is not None else "-",
             (time.perf_counter() - started) * 1000,
             outcome,
@@ -398,7 +411,7 @@ def map_exception(
             f"Connecting to {where} timed out after {timeout.connect} s."
         )
     if isinstance(error, httpx2.TimeoutException):
-        return RequestTimeoutError(f"{where} did not answer within {timeout.read} s.")
+        return RequestTimeoutError(f"{where} did not respond within {timeout.read} s.")
     ssl_error = find_ssl_error(error)
     if ssl_error is not None:
         return TLSError(

@@ -2,9 +2,9 @@
 
 Every error names the stage that failed and, once the runtime has bound it,
 the endpoint. Messages are built from the stage and short facts (a host
-name, an OS error text, a certificate's fingerprint) and are scrubbed of the
-endpoint's secrets before anyone sees them. They never contain a URL's query
-string or a header value.
+name, an OS error text, a certificate's fingerprint). The runtime scrubs
+them of the endpoint's secrets before they are shown or stored, and they
+never contain a URL's query string or a header value.
 
 This module imports nothing from the rest of the project, so that auth types
 can raise these errors without an import cycle.
@@ -63,7 +63,7 @@ class CertificateInfo:
 class EndpointError(Exception):
     """A request through an endpoint failed before or while it was sent.
 
-    ``reason`` says what failed. `bind` adds the endpoint once the runtime
+    ``reason`` describes what failed. `bind` adds the endpoint once the runtime
     knows it, and `scrub` removes secret values, so ``str(error)`` is safe to
     show and to store.
     """

@@ -31,14 +31,13 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
 
 DEFAULT_BLOCKED_NETWORKS = ("169.254.169.254/32", "169.254.0.0/16", "fe80::/10")
-SYSTEM_RESOLVER = "endpoints.runtime.network.resolve_with_system"
 
 
 def resolve_with_system(host: str, port: int) -> list[str]:
     """Return the addresses of ``host`` from the operating system's resolver.
 
     Names under ``.invalid`` fail at once without a query, as RFC 6761
-    (section 6.4) asks of resolvers.
+    (section 6.4) requires of resolvers.
     """
     if _is_invalid_name(host):
         raise DNSError(f"The host name {host} does not exist (.invalid).")

@@ -122,7 +122,7 @@ def trust_offered_certificate(endpoint: Endpoint, sha256: str) -> bool:
     """Pin the offered certificate if it is still the one with ``sha256``.
 
     Returns False when another certificate was offered since the manager
-    looked, so that nobody trusts a certificate they have not seen.
+    looked, so that no manager trusts a certificate they have not seen.
     """
     info = info_from_pem(endpoint.offered_certificate_pem)
     if info is None or info.sha256 != sha256:

@@ -4,7 +4,7 @@ A client is keyed on everything that shapes its connections: the endpoint's
 id, version and last change, its trust switch and pinned certificate, and
 the settings of the network guard and TLS. A key that changes gets a new
 client, and the endpoint's old client is closed once no request uses it.
-The pool holds at most ENDPOINT_CLIENT_POOL_SIZE clients, closing the least
+The pool contains at most ENDPOINT_CLIENT_POOL_SIZE clients, closing the least
 recently used idle ones, and closes all of them at interpreter exit.
 """
 
@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING
 
 import httpx2
@@ -54,7 +55,9 @@ def build_client(endpoint: Endpoint, trusted_pem: str | None = None) -> httpx2.C
     Redirects are not followed by the client: the runtime follows only those
     to the request's own origin. Proxy variables of the environment are
     ignored, because the network guard checks the address that a request
-    connects to, and through a proxy that would be the proxy's.
+    connects to, and through a proxy that would be the proxy's. Cookies are
+    never stored, because one pooled client serves every step and user of
+    the endpoint.
     """
     if trusted_pem is None:
         trusted_pem = trusted_certificate(endpoint)
@@ -69,6 +72,7 @@ def build_client(endpoint: Endpoint, trusted_pem: str | None = None) -> httpx2.C
         follow_redirects=False,
         trust_env=False,
         timeout=default_timeout(),
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
     )
 
 

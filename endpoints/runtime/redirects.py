@@ -3,8 +3,8 @@
 httpx2 would carry custom headers (a Token endpoint's X-Api-Key, say) along
 to another host, so clients never follow redirects themselves. A redirect
 to the request's own origin (scheme, host and port) is followed up to
-MAX_REDIRECTS times; one to any other origin raises `RedirectError`
-without sending anything there.
+MAX_REDIRECTS times. A redirect to any other origin raises `RedirectError`,
+and nothing is sent there.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 With the endpoint's "trust self-signed certificates" switch off, OpenSSL
 verifies the server as usual against ENDPOINT_CA_BUNDLE (or the system's
 authorities when it is blank). With the switch on, a handshake that fails
-verification is reviewed here: the server's certificate is fetched over a
-separate connection that sends nothing else, and it is accepted only when it
-is self-signed (its issuer is its subject and its own key verifies its
+verification is reviewed here. The server's certificate is fetched over a
+separate connection that sends nothing else. It is accepted only when it is
+self-signed (its issuer is its subject and its own key verifies its
 signature), when it names the host, and when it is inside its validity
 period. The runtime then connects again with a context that trusts exactly
 that certificate, so that OpenSSL makes the final check on the real
@@ -155,9 +155,9 @@ def matches_host(certificate: x509.Certificate, host: str) -> bool:
     literal = _ip_or_none(host)
     if literal is not None:
         return literal in names.get_values_for_type(x509.IPAddress)
-    wanted = host.rstrip(".").lower()
+    expected_host = host.rstrip(".").lower()
     return any(
-        _dns_name_matches(name.lower(), wanted)
+        _dns_name_matches(name.lower(), expected_host)
         for name in names.get_values_for_type(x509.DNSName)
     )
 

@@ -1,8 +1,8 @@
 """The "Send a test request" page of an endpoint.
 
-A manager sends one request through the endpoint, exactly as a step would,
-and sees the status, the response headers as received, the body and the
-time taken. Every secret of the endpoint is removed from what the page
+A manager sends one request through the endpoint, exactly as a step would.
+The page shows the status, the response headers as received, the body and
+the time taken. Every secret of the endpoint is removed from what the page
 shows, and the request's own headers, Authorization among them, are not
 shown at all.
 """

@@ -1,6 +1,6 @@
 // Progressive enhancements for the console's pages. Every page works without
-// this script; it only hides fields that do not apply, adds formset rows,
-// copies text and shows Test Authentication results without reloading.
+// this script. It hides fields that do not apply, adds formset rows, copies
+// text, and shows Test Authentication results without reloading the page.
 "use strict";
 
 // A field wrapper with data-show-when="<input name>=<value>" is shown only

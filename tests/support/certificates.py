@@ -1,8 +1,8 @@
 """Certificates for the TLS tests: trustme for CA-signed, cryptography for
 self-signed.
 
-Every server certificate names 127.0.0.1 and localhost unless a test asks
-for other names, because the test servers listen on 127.0.0.1.
+Every server certificate names 127.0.0.1 and localhost unless a test
+requests other names, because the test servers listen on 127.0.0.1.
 """
 
 from __future__ import annotations

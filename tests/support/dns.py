@@ -1,4 +1,4 @@
-"""A resolver for the test suite that never asks a DNS server.
+"""A resolver for the test suite that never queries a DNS server.
 
 The suite's settings point ENDPOINT_RESOLVER here. Names in ``HOSTS``
 resolve to their addresses and every other name fails as unknown, so no
@@ -10,7 +10,7 @@ from endpoints.runtime.errors import DNSError
 
 DEFAULT_HOSTS = {"localhost": ["127.0.0.1"]}
 HOSTS: dict[str, list[str]] = dict(DEFAULT_HOSTS)
-# Every name the resolver was asked for, in order.
+# Every name that the resolver looked up, in order.
 QUERIES: list[str] = []
 
 

@@ -1,7 +1,7 @@
 """HTTP and HTTPS servers on 127.0.0.1 for the runtime tests.
 
 Each server runs in a thread, records every request it receives exactly as
-it arrived, and answers with what its ``handler`` returns. Servers listen on
+it arrived, and responds with what its ``handler`` returns. Servers listen on
 an ephemeral port, and the fixtures stop them at the end of each test.
 """
 
@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # Seconds a server connection waits for the client before it gives up, so
 # that no server thread outlives a test by long.
 SERVER_SOCKET_TIMEOUT = 5.0
-# The longest delay a handler may ask for, in seconds.
+# The maximum delay that a handler may request, in seconds.
 MAX_DELAY = 2.0
 CHUNK_SIZE = 64 * 1024
 
@@ -50,7 +50,7 @@ class Reply:
     headers: list[tuple[str, str]] = field(
         default_factory=lambda: [("Content-Type", "text/plain; charset=utf-8")]
     )
-    # Seconds to wait before answering, at most MAX_DELAY.
+    # Seconds to wait before responding, at most MAX_DELAY.
     delay: float = 0.0
     # Send the body with chunked transfer coding, without Content-Length.
     chunked: bool = False
@@ -72,6 +72,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         pass
 
     def _handle(self) -> None:
+        # Record the request as it arrived, then send the handler's reply.
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         received = ReceivedRequest(
@@ -83,6 +84,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         )
         owner = self.server.owner
         owner.requests.append(received)
+
         reply = owner.handler(received)
         if reply.delay:
             time.sleep(min(reply.delay, MAX_DELAY))
@@ -94,6 +96,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
+
         if self.command == "HEAD":
             return
         if not reply.chunked:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from endpoints.runtime import EndpointError, send
 from endpoints.validators import validate_header_name, validate_header_value
 
-# The exit status when the target answered with a status of 400 or more.
+# The exit status when the target responded with a status of 400 or more.
 HTTP_ERROR_EXIT_STATUS = 2
 
 
@@ -95,7 +95,8 @@ class Command(BaseCommand):
         if response.status_code >= 400:
             status = f"{response.status_code} {response.reason_phrase}".rstrip()
             raise CommandError(
-                f"The target answered {status}.", returncode=HTTP_ERROR_EXIT_STATUS
+                f"The target responded with {status}.",
+                returncode=HTTP_ERROR_EXIT_STATUS,
             )
 
 
