@@ -415,3 +415,16 @@ def test_matches_host_cases(tmp_path, names, host, expected):
     certificate = self_signed(tmp_path, names).certificate
 
     assert matches_host(certificate, host) is expected
+
+
+def test_admin_shows_pin_read_only(client, superuser, workflow):
+    endpoint = make_token_endpoint(workflow, trust_self_signed=True)
+    endpoint.pinned_certificate_sha256 = "ab" * 32
+    endpoint.save()
+    client.force_login(superuser)
+
+    page = client.get(f"/admin/endpoints/endpoint/{endpoint.pk}/change/")
+
+    html = page.content.decode()
+    assert "ab" * 32 in html
+    assert 'name="pinned_certificate_sha256"' not in html

@@ -92,6 +92,10 @@ class NetworkGuard:
 
         An IPv4-mapped IPv6 address (``::ffff:169.254.169.254``) reaches the
         IPv4 host, so it is checked as that IPv4 address too.
+
+        NOTE: other IPv6 forms that embed an IPv4 address (NAT64's
+        64:ff9b::/96, 6to4's 2002::/16) are not decoded. Add those ranges to
+        ENDPOINT_BLOCKED_NETWORKS where the network routes them.
         """
         candidates: list[IPAddress] = [address]
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:

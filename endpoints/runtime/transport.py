@@ -73,8 +73,8 @@ class _LimitedStream(httpx2.SyncByteStream):
 class GuardedTransport(httpx2.BaseTransport):
     """Send requests over guarded connections, with a bounded body size.
 
-    ``max_response_bytes`` counts the body as received, before any
-    Content-Encoding is decoded.
+    NOTE: ``max_response_bytes`` counts the body as received, before any
+    Content-Encoding is decoded, so a gzip body may decode to far more.
     """
 
     def __init__(
