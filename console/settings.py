@@ -114,6 +114,29 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Requests through endpoints. Networks that no endpoint may connect to, as
+# CIDR ranges: checked after DNS resolution, on every connection. The
+# defaults are the cloud metadata address and the IPv4 and IPv6 link-local
+# ranges; IPv4-mapped IPv6 forms of blocked IPv4 addresses are blocked too.
+ENDPOINT_BLOCKED_NETWORKS = env.list(
+    "ENDPOINT_BLOCKED_NETWORKS",
+    default=["169.254.169.254/32", "169.254.0.0/16", "fe80::/10"],
+)
+# A PEM file of the certificate authorities to trust instead of the
+# system's; blank uses the system's.
+ENDPOINT_CA_BUNDLE = env.str("ENDPOINT_CA_BUNDLE", default="")
+# Default timeout of each connect, read and write, in seconds. Callers of
+# the runtime may pass their own per request.
+ENDPOINT_REQUEST_TIMEOUT = env.float("ENDPOINT_REQUEST_TIMEOUT", default=10.0)
+# Largest response body read, in bytes as received (before decompression).
+ENDPOINT_MAX_RESPONSE_BYTES = env.int(
+    "ENDPOINT_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024
+)
+# Maximum number of pooled HTTP clients, one per endpoint in use.
+ENDPOINT_CLIENT_POOL_SIZE = env.int("ENDPOINT_CLIENT_POOL_SIZE", default=64)
+# The function that resolves host names to addresses for the network guard.
+ENDPOINT_RESOLVER = "endpoints.runtime.network.resolve_with_system"
+
 # Largest workflow export accepted for import, in bytes.
 ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 

@@ -122,8 +122,19 @@ class EndpointAdmin(admin.ModelAdmin):
         "assigned_user",
         "is_builtin",
         "version",
+        "pinned_certificate_sha256",
+        "pinned_certificate_at",
+        "offered_certificate_at",
     ]
-    readonly_fields = ["is_builtin", "version"]
+    # A certificate is pinned or trusted on the console's endpoint page,
+    # where the manager sees its facts first.
+    readonly_fields = [
+        "is_builtin",
+        "version",
+        "pinned_certificate_sha256",
+        "pinned_certificate_at",
+        "offered_certificate_at",
+    ]
     inlines = [AuthConfigInline]
 
     @admin.display(description="auth type", ordering="auth__auth_type")

@@ -1,5 +1,7 @@
 """System checks for the settings the console cannot run without."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.checks import Error, register
 from django.core.exceptions import ValidationError
@@ -35,6 +37,40 @@ def check_console_base_url(app_configs, **kwargs):
                 hint="Set CONSOLE_BASE_URL to the console's public address, such "
                 "as https://console.example.com.",
                 id="endpoints.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_blocked_networks(app_configs, **kwargs):
+    from .runtime.network import parse_networks
+
+    values = getattr(settings, "ENDPOINT_BLOCKED_NETWORKS", [])
+    try:
+        parse_networks(values)
+    except ValueError as error:
+        return [
+            Error(
+                f"ENDPOINT_BLOCKED_NETWORKS contains an invalid network: {error}.",
+                hint="List CIDR ranges separated by commas, such as "
+                "169.254.169.254/32,169.254.0.0/16,fe80::/10.",
+                id="endpoints.E003",
+            )
+        ]
+    return []
+
+
+@register()
+def check_ca_bundle(app_configs, **kwargs):
+    path = getattr(settings, "ENDPOINT_CA_BUNDLE", "")
+    if path and not Path(path).is_file():
+        return [
+            Error(
+                f"ENDPOINT_CA_BUNDLE names {path!r}, which is not a file.",
+                hint="Set ENDPOINT_CA_BUNDLE to a PEM file of certificate "
+                "authorities, or leave it blank to use the system's.",
+                id="endpoints.E004",
             )
         ]
     return []

@@ -4,13 +4,19 @@ The auth type's own fields come from the type's form (`endpoints.auth`); the
 endpoint page shows both forms and saves them together.
 """
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from .auth import registry
 from .models import Endpoint, Step, StepUsage, Workflow
-from .validators import name_key
+from .runtime.errors import InvalidPathError
+from .runtime.network import NetworkGuard
+from .runtime.urls import join_url
+from .validators import name_key, validate_header_name, validate_header_value
 
 
 class WorkflowForm(forms.ModelForm):
@@ -79,7 +85,110 @@ class EndpointForm(forms.ModelForm):
                     code="trust_needs_https",
                 ),
             )
+        if base_url and not self.instance.is_builtin:
+            self._check_blocked_address(base_url)
         return cleaned
+
+    def _check_blocked_address(self, base_url: str) -> None:
+        # Host names are checked at connect time, after DNS resolution; an IP
+        # address in a blocked network can be rejected at once.
+        try:
+            address = ipaddress.ip_address(urlsplit(base_url).hostname or "")
+        except ValueError:
+            return
+        network = NetworkGuard.from_settings().blocked_network(address)
+        if network is not None:
+            self.add_error(
+                "base_url",
+                ValidationError(
+                    "The address %(address)s is in the blocked network "
+                    "%(network)s, which endpoints may not connect to.",
+                    code="blocked_address",
+                    params={"address": address, "network": network},
+                ),
+            )
+
+    def certificates_outdated(self) -> bool:
+        """Return whether the submitted values void the pinned certificate.
+
+        A pin belongs to one origin and to the trust switch being on.
+        """
+        if not self.instance.pk:
+            return False
+        if not self.cleaned_data.get("trust_self_signed"):
+            return True
+        before = urlsplit(self.initial.get("base_url") or "")
+        after = urlsplit(self.cleaned_data.get("base_url") or "")
+        return (before.scheme, before.hostname, before.port) != (
+            after.scheme,
+            after.hostname,
+            after.port,
+        )
+
+    def save(self, commit=True):
+        if self.certificates_outdated():
+            self.instance.clear_certificates()
+        return super().save(commit)
+
+
+class SendRequestForm(forms.Form):
+    """A test request through an endpoint: method, path, headers and body."""
+
+    METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    method = forms.ChoiceField(choices=[(method, method) for method in METHODS])
+    path = forms.CharField(
+        required=False,
+        max_length=2000,
+        strip=False,
+        widget=forms.TextInput(attrs={"spellcheck": "false"}),
+        help_text="Joined to the base URL, such as /status or items?limit=5.",
+    )
+    headers = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One header per line, as Name: value. The endpoint's "
+        "authentication adds its own headers.",
+    )
+    body = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="Sent as UTF-8. Set Content-Type in the headers.",
+    )
+
+    def clean_path(self) -> str:
+        path = self.cleaned_data["path"]
+        try:
+            join_url("https://host.invalid/base", path)
+        except InvalidPathError as error:
+            raise ValidationError(error.reason, code="invalid_path") from None
+        return path
+
+    def clean_headers(self) -> list[tuple[str, str]]:
+        headers = []
+        for number, line in enumerate(self.cleaned_data["headers"].splitlines(), 1):
+            if not line.strip():
+                continue
+            name, colon, value = line.partition(":")
+            name, value = name.strip(), value.strip()
+            if not colon or not name:
+                raise ValidationError(
+                    "Line %(number)d is not a header; write it as Name: value.",
+                    code="invalid_header_line",
+                    params={"number": number},
+                )
+            try:
+                validate_header_name(name)
+                validate_header_value(value)
+            except ValidationError as error:
+                raise ValidationError(
+                    "Line %(number)d: %(problem)s",
+                    code=error.code,
+                    params={"number": number, "problem": " ".join(error.messages)},
+                ) from None
+            headers.append((name, value))
+        return headers
 
 
 class StepForm(forms.ModelForm):

@@ -200,6 +200,33 @@ class Endpoint(models.Model):
         help_text="Deprecated. Older integrations authenticated as this user.",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The self-signed certificate that this endpoint trusts, pinned the first
+    # time one was accepted, and a different one that a server presented
+    # since, which waits for a manager to trust it. Certificates are public,
+    # so they are stored in plain text.
+    pinned_certificate_sha256 = models.CharField(
+        "pinned certificate SHA-256",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Fingerprint of the self-signed certificate accepted first.",
+    )
+    pinned_certificate_pem = models.TextField(
+        "pinned certificate", blank=True, editable=False
+    )
+    pinned_certificate_at = models.DateTimeField(
+        "certificate pinned at", null=True, blank=True, editable=False
+    )
+    offered_certificate_pem = models.TextField(
+        "offered certificate",
+        blank=True,
+        editable=False,
+        help_text="A different self-signed certificate that a manager has not "
+        "trusted yet.",
+    )
+    offered_certificate_at = models.DateTimeField(
+        "certificate offered at", null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -264,6 +291,18 @@ class Endpoint(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    def clear_certificates(self) -> None:
+        """Forget the pinned and offered certificates, without saving.
+
+        Called when the base URL's origin changes or trust is switched off,
+        since a pin belongs to one host and to the switch being on.
+        """
+        self.pinned_certificate_sha256 = ""
+        self.pinned_certificate_pem = ""
+        self.pinned_certificate_at = None
+        self.offered_certificate_pem = ""
+        self.offered_certificate_at = None
 
     @property
     def target_url(self) -> str:

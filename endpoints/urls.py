@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from .views import endpoints, steps, workflows
+from .views import (
+    activity,
+    auth_tests,
+    certificates,
+    endpoints,
+    requests,
+    steps,
+    workflows,
+)
 
 app_name = "endpoints"
 
@@ -47,6 +55,36 @@ urlpatterns = [
         "endpoints/<int:pk>/delete/",
         endpoints.EndpointDeleteView.as_view(),
         name="endpoint_delete",
+    ),
+    path(
+        "workflows/<int:workflow_pk>/endpoints/new/test-authentication/",
+        auth_tests.EndpointCreateAuthTestView.as_view(),
+        name="endpoint_create_test_auth",
+    ),
+    path(
+        "endpoints/<int:pk>/test-authentication/",
+        auth_tests.EndpointAuthTestView.as_view(),
+        name="endpoint_test_auth",
+    ),
+    path(
+        "endpoints/<int:pk>/send-request/",
+        requests.EndpointSendRequestView.as_view(),
+        name="endpoint_send_request",
+    ),
+    path(
+        "endpoints/<int:pk>/certificate/trust/",
+        certificates.EndpointTrustCertificateView.as_view(),
+        name="endpoint_trust_certificate",
+    ),
+    path(
+        "endpoints/<int:pk>/activity/",
+        activity.EndpointActivityView.as_view(),
+        name="endpoint_activity",
+    ),
+    path(
+        "workflows/<int:pk>/activity/",
+        activity.WorkflowActivityView.as_view(),
+        name="workflow_activity",
     ),
     path(
         "workflows/<int:workflow_pk>/steps/new/",

@@ -11,6 +11,8 @@ from django.urls import reverse
 from endpoints.auth.basic import encode_credential
 from endpoints.models import Endpoint, Step, StepUsage, Workflow
 
+pytest_plugins = ["tests.support.fixtures"]
+
 MANAGERS = "Endpoint managers"
 VIEWERS = "Workflow viewers"
 TEST_PASSWORD = "correct horse battery staple"

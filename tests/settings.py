@@ -25,3 +25,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Serve static files from the app and project folders, as runserver does,
 # instead of expecting collectstatic's output.
 WHITENOISE_AUTOREFRESH = True
+
+# Host names resolve through the suite's own table, so no test asks a DNS
+# server; see tests/support/dns.py.
+ENDPOINT_RESOLVER = "tests.support.dns.resolve"

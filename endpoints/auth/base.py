@@ -6,6 +6,30 @@ which are secret), how it stores what the form returns, how it applies
 itself to an outgoing httpx2 request, and how Test Authentication checks it.
 Forms, views, templates, the runtime, export and admin use only this
 interface, so a new type changes nothing outside its module and the list.
+
+For every request through an endpoint the runtime calls, in this order:
+
+1. `AuthType.prepare(context)`: make the credential ready. Token types
+   refresh here when the token is about to expire, under a row lock on the
+   `AuthConfig` (``select_for_update``) so that concurrent requests cause
+   one refresh, and store the new token only when ``context.persist`` is
+   true.
+2. `AuthType.request_base_url(context)`: the base URL that the request's
+   path is joined to. It is the endpoint's base URL unless the type's token
+   response names another one (Salesforce's ``instance_url``). Credentials
+   go only to this URL's origin.
+3. `AuthType.build_auth(context)`: the httpx2 auth flow for the request. A
+   flow that must retry (Basic after a challenge, a token type after a 401
+   or its provider's "expired" response) yields the request once more from
+   ``auth_flow``; the runtime sends it.
+
+`AuthType.authenticate(context)` returns the credential for scripts that
+place it themselves, and `AuthType.test_authentication(context)` runs Test
+Authentication. ``context`` is a `endpoints.runtime.context.RequestContext`:
+the endpoint, the pooled client (use it for token requests, so that they
+pass the same network guard and TLS trust), the timeout, the acting user on
+whose behalf the step runs, the actor to record, and ``persist``. Errors
+that an auth type raises come from `endpoints.runtime.errors`.
 """
 
 from __future__ import annotations
@@ -17,20 +41,24 @@ from typing import TYPE_CHECKING, ClassVar
 import httpx2
 from django import forms
 
+from endpoints.runtime.errors import STAGE_LABELS, CredentialUnavailableError
+
 from .secret_field import SecretChange, SecretField
 
 if TYPE_CHECKING:
     from endpoints.models import AuthConfig
+    from endpoints.runtime.context import RequestContext
 
 
 @dataclass(frozen=True)
 class AuthTestResult:
     """Outcome of Test Authentication.
 
-    ``stage`` names the step that failed: ``dns``, ``connect``, ``tls``,
-    ``authentication`` or ``http``; it is empty on success. ``detail`` is
-    text from the target (a status line, the start of a body, a provider's
-    error code and description) with every stored secret removed.
+    ``stage`` names the step that failed, as in
+    `endpoints.runtime.errors.STAGE_LABELS`: ``dns``, ``connect``, ``tls``,
+    ``timeout``, ``authentication`` or ``http`` most often; it is empty on
+    success. ``detail`` is text from the target (the start of a body, a
+    provider's error code and description) with every secret removed.
     """
 
     ok: bool
@@ -38,6 +66,10 @@ class AuthTestResult:
     stage: str = ""
     status_code: int | None = None
     detail: str = ""
+
+    @property
+    def stage_label(self) -> str:
+        return STAGE_LABELS.get(self.stage, self.stage)
 
 
 class AuthForm(forms.Form):
@@ -184,16 +216,37 @@ class AuthType:
                 values.append(token)
         return [value for value in values if value]
 
-    def build_auth(self) -> httpx2.Auth | None:
-        """Return the httpx2 auth flow that authenticates requests, if any."""
+    def prepare(self, context: RequestContext) -> None:
+        """Make the credential ready before a request; nothing by default."""
+
+    def request_base_url(self, context: RequestContext) -> str:
+        """Return the base URL that request paths are joined to."""
+        return context.endpoint.target_url
+
+    def build_auth(self, context: RequestContext | None = None) -> httpx2.Auth | None:
+        """Return the httpx2 auth flow that authenticates requests, if any.
+
+        The runtime always passes ``context``. Types whose flow needs neither
+        the acting user nor the client accept None as well.
+        """
         return None
 
-    def test_authentication(
-        self, client: httpx2.Client, base_url: str
-    ) -> AuthTestResult:
+    def authenticate(self, context: RequestContext) -> str:
+        """Return the current credential, for scripts that place it themselves.
+
+        Raises `CredentialUnavailableError` for types that have none.
+        """
+        raise CredentialUnavailableError(
+            f"{self.label} authentication has no credential that a script could "
+            "send itself."
+        )
+
+    def test_authentication(self, context: RequestContext) -> AuthTestResult:
         """Check the credentials against the target.
 
-        Network and TLS failures propagate as httpx2 exceptions, which the
-        caller maps to the stage that failed.
+        Network and TLS failures propagate as httpx2 exceptions or
+        `endpoints.runtime.errors.EndpointError`, which the runtime maps to
+        the stage that failed. Only types with a ``test_description`` are
+        asked.
         """
         raise NotImplementedError(f"{self.label} offers no Test Authentication.")

@@ -5,17 +5,27 @@ stored, encrypted. The password is never stored or shown on its own, so
 changing the username needs the password again.
 """
 
+from __future__ import annotations
+
 import base64
 import re
+from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import httpx2
 from django import forms
 from django.core.exceptions import ValidationError
 
+from endpoints.runtime.errors import CredentialUnavailableError
+
 from ..validators import validate_basic_username
-from .base import AuthForm, AuthType
+from .base import AuthForm, AuthTestResult, AuthType
 from .http_status import check_base_url
 from .secret_field import SecretAction, SecretField
+
+if TYPE_CHECKING:
+    from endpoints.models import AuthConfig
+    from endpoints.runtime.context import RequestContext
 
 
 def encode_credential(username: str, password: str) -> str:
@@ -53,7 +63,9 @@ class BasicAuth(httpx2.Auth):
     def __repr__(self) -> str:
         return f"BasicAuth(preemptive={self._preemptive})"
 
-    def auth_flow(self, request):
+    def auth_flow(
+        self, request: httpx2.Request
+    ) -> Generator[httpx2.Request, httpx2.Response, None]:
         if self._preemptive:
             request.headers["Authorization"] = self._header
             yield request
@@ -117,7 +129,7 @@ class BasicForm(AuthForm):
             )
         return cleaned
 
-    def apply(self, config) -> None:
+    def apply(self, config: AuthConfig) -> None:
         secrets = dict(config.stored_secrets())
         username = self.cleaned_data["username"]
         password = self.cleaned_data["password"]
@@ -152,14 +164,29 @@ class Basic(AuthType):
                 values.append(password)
         return values
 
-    def build_auth(self) -> httpx2.Auth | None:
+    def build_auth(self, context: RequestContext | None = None) -> httpx2.Auth | None:
         credential = self.secrets.get("credential")
         if not credential:
             return None
         return BasicAuth(credential, preemptive=self.params.get("preemptive", True))
 
-    def test_authentication(self, client, base_url):
-        return check_base_url(client, base_url, self.build_auth())
+    def authenticate(self, context: RequestContext) -> str:
+        """Return the base64 credential that follows ``Basic`` in the header.
+
+        The header value is ``"Basic " + credential``.
+        """
+        credential = self.secrets.get("credential")
+        if not credential:
+            raise CredentialUnavailableError(
+                "No Basic password is stored for this endpoint; enter one on the "
+                "endpoint's page."
+            )
+        return credential
+
+    def test_authentication(self, context: RequestContext) -> AuthTestResult:
+        return check_base_url(
+            context, self.request_base_url(context), self.build_auth(context)
+        )
 
 
 AUTH_TYPE = Basic

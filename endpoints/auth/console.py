@@ -17,8 +17,9 @@ class ConsoleUser(AuthType):
     def summary(self) -> str:
         return "As the acting user"
 
-    # TODO: attach a short-lived credential for the acting user once the
-    # console has its JSON API; until then requests carry no credential.
+    # TODO: attach a short-lived credential for ``context.acting_user`` in
+    # build_auth once the console has its JSON API; until then requests
+    # through the built-in endpoint carry no credential.
 
 
 AUTH_TYPE = ConsoleUser

@@ -1,8 +1,15 @@
 """Test Authentication by a request to the base URL, shared by simple types."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import httpx2
 
 from .base import AuthTestResult
+
+if TYPE_CHECKING:
+    from endpoints.runtime.context import RequestContext
 
 BODY_EXCERPT_CHARS = 300
 
@@ -46,8 +53,12 @@ def classify_response(response: httpx2.Response) -> AuthTestResult:
 
 
 def check_base_url(
-    client: httpx2.Client, base_url: str, auth: httpx2.Auth | None
+    context: RequestContext, base_url: str, auth: httpx2.Auth | None
 ) -> AuthTestResult:
-    """Send a GET to the base URL with ``auth`` and classify the answer."""
-    response = client.get(base_url, auth=auth)
+    """Send a GET to the base URL with ``auth`` and classify the answer.
+
+    Redirects within the base URL's origin are followed, as for requests.
+    """
+    request = context.client.build_request("GET", base_url, timeout=context.timeout)
+    response = context.send(request, auth)
     return classify_response(response)

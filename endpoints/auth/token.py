@@ -6,18 +6,28 @@ header of the user's naming, and an optional second header carries an ID
 such as an account or key ID.
 """
 
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
 import httpx2
 from django import forms
 from django.core.exceptions import ValidationError
+
+from endpoints.runtime.errors import CredentialUnavailableError
 
 from ..validators import (
     validate_header_name,
     validate_header_value,
     validate_token_prefix,
 )
-from .base import AuthForm, AuthType
+from .base import AuthForm, AuthTestResult, AuthType
 from .http_status import check_base_url
 from .secret_field import SecretAction, SecretChange, SecretField
+
+if TYPE_CHECKING:
+    from endpoints.runtime.context import RequestContext
 
 AUTHORIZATION = "authorization"
 CUSTOM = "custom"
@@ -32,7 +42,9 @@ class HeaderAuth(httpx2.Auth):
     def __repr__(self) -> str:
         return f"HeaderAuth(headers={sorted(self._headers)})"
 
-    def auth_flow(self, request):
+    def auth_flow(
+        self, request: httpx2.Request
+    ) -> Generator[httpx2.Request, httpx2.Response, None]:
         request.headers.update(self._headers)
         yield request
 
@@ -144,12 +156,24 @@ class Token(AuthType):
         prefix = self.params.get("prefix", "")
         return {"Authorization": f"{prefix} {token}" if prefix else token}
 
-    def build_auth(self) -> httpx2.Auth | None:
+    def build_auth(self, context: RequestContext | None = None) -> httpx2.Auth | None:
         headers = self.request_headers()
         return HeaderAuth(headers) if headers else None
 
-    def test_authentication(self, client, base_url):
-        return check_base_url(client, base_url, self.build_auth())
+    def authenticate(self, context: RequestContext) -> str:
+        """Return the stored token, without any prefix."""
+        token = self.secrets.get("token")
+        if not token:
+            raise CredentialUnavailableError(
+                "No token is stored for this endpoint; enter one on the endpoint's "
+                "page."
+            )
+        return token
+
+    def test_authentication(self, context: RequestContext) -> AuthTestResult:
+        return check_base_url(
+            context, self.request_base_url(context), self.build_auth(context)
+        )
 
 
 AUTH_TYPE = Token

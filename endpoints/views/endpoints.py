@@ -23,6 +23,7 @@ from ..models import (
     StepUsage,
     Workflow,
 )
+from ..runtime.tls import info_from_pem
 from . import mixins
 
 logger = logging.getLogger(__name__)
@@ -169,12 +170,13 @@ class EndpointCreateView(
             ),
         )
 
-    def render_forms(self, endpoint_form, auth_form, config):
+    def render_forms(self, endpoint_form, auth_form, config, **extra):
         context = self.get_context_data(
             endpoint_form=endpoint_form,
             creating=True,
             next_url=safe_next_url(self.request),
             **self.auth_context(config, auth_form),
+            **extra,
         )
         return self.render_to_response(context)
 
@@ -271,7 +273,9 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         auth_form.is_valid()
         return self.render_forms(endpoint_form, auth_form, conflict=current, status=409)
 
-    def render_forms(self, endpoint_form, auth_form, conflict=None, status=200):
+    def render_forms(
+        self, endpoint_form, auth_form, conflict=None, status=200, **extra
+    ):
         endpoint = self.object
         if not self.user_can_change():
             for form in (endpoint_form, auth_form):
@@ -282,7 +286,10 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             workflow=endpoint.workflow,
             usages=usages_of(endpoint),
             conflict=conflict,
+            pinned_certificate=info_from_pem(endpoint.pinned_certificate_pem),
+            offered_certificate=info_from_pem(endpoint.offered_certificate_pem),
             **self.auth_context(endpoint.auth, auth_form),
+            **extra,
         )
         return self.render_to_response(context, status=status)
 

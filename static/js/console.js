@@ -1,5 +1,6 @@
 // Progressive enhancements for the console's pages. Every page works without
-// this script; it only hides fields that do not apply and adds formset rows.
+// this script. It hides fields that do not apply, adds formset rows, copies
+// text, and shows Test Authentication results without reloading the page.
 "use strict";
 
 // A field wrapper with data-show-when="<input name>=<value>" is shown only
@@ -92,8 +93,45 @@ function setUpCopyButtons() {
   }
 }
 
+// Test Authentication buttons (data-auth-test) post the whole form to their
+// formaction and put the returned fragment into #auth-test-result, so that
+// typed secrets stay in the form. Without this script the button submits
+// the form and the page comes back with the result.
+function setUpAuthTestButtons() {
+  for (const button of document.querySelectorAll("[data-auth-test]")) {
+    const result = document.getElementById("auth-test-result");
+    if (!result) {
+      continue;
+    }
+    button.addEventListener("click", async (event) => {
+      event.preventDefault();
+      const form = button.form;
+      button.disabled = true;
+      result.textContent = "Testing…";
+      try {
+        const response = await fetch(button.formAction, {
+          method: "POST",
+          body: new FormData(form),
+          headers: { "X-Requested-With": "fetch" },
+          credentials: "same-origin",
+        });
+        if (response.status === 200 || response.status === 400) {
+          result.innerHTML = await response.text();
+        } else {
+          result.textContent = `The test could not run (HTTP ${response.status}).`;
+        }
+      } catch (error) {
+        result.textContent = "The test could not run: the console did not answer.";
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpConditionalFields();
   setUpFormsetRows();
   setUpCopyButtons();
+  setUpAuthTestButtons();
 });

@@ -202,7 +202,7 @@ def test_custom_token_resave_reports_no_changes(page, sign_in, manager, workflow
 
     page.get_by_role("button", name="Save changes").click()
 
-    expect(page.get_by_role("status")).to_have_text("Endpoint “Pager” has no changes.")
+    expect(page.locator(".messages")).to_have_text("Endpoint “Pager” has no changes.")
     assert not ActivityEntry.objects.filter(
         endpoint=pager, event=ActivityEntry.Event.CHANGED
     ).exists()

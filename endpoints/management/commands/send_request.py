@@ -1,0 +1,134 @@
+"""Send a request through an endpoint from a shell and print the response."""
+
+import json
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from endpoints.runtime import EndpointError, send
+from endpoints.validators import validate_header_name, validate_header_value
+
+# The exit status when the target responded with a status of 400 or more.
+HTTP_ERROR_EXIT_STATUS = 2
+
+
+class Command(BaseCommand):
+    help = (
+        "Send a request through an endpoint of a workflow and print the "
+        "response's status line, headers and body. Exits with 1 when no response "
+        f"was received and with {HTTP_ERROR_EXIT_STATUS} when the status is 400 "
+        "or more."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("workflow", help="The workflow's name.")
+        parser.add_argument(
+            "endpoint", help="The endpoint's name, or a label its steps use."
+        )
+        parser.add_argument("method", help="The HTTP method, such as GET or POST.")
+        parser.add_argument(
+            "path", nargs="?", default="", help="The path below the base URL."
+        )
+        parser.add_argument(
+            "--header",
+            action="append",
+            default=[],
+            metavar="NAME:VALUE",
+            help="A request header; repeat for more.",
+        )
+        parser.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="A query parameter, appended to the path's query; repeat for more.",
+        )
+        body = parser.add_mutually_exclusive_group()
+        body.add_argument("--json", help="A JSON request body.")
+        body.add_argument("--data", help="A request body, sent as UTF-8 text.")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            help="Seconds for each connect, read and write; default "
+            "ENDPOINT_REQUEST_TIMEOUT.",
+        )
+        parser.add_argument(
+            "--as-user",
+            metavar="USERNAME",
+            help="The user on whose behalf the request runs.",
+        )
+
+    def handle(self, *args, **options):
+        headers = [parse_header(value) for value in options["header"]]
+        params = [parse_param(value) for value in options["param"]]
+        body = parse_json(options["json"]) if options["json"] is not None else None
+        user = find_user(options["as_user"]) if options["as_user"] else None
+        data = options["data"]
+
+        try:
+            response = send(
+                options["workflow"],
+                options["endpoint"],
+                options["method"],
+                options["path"],
+                params=params or None,
+                headers=headers or None,
+                json=body,
+                content=data.encode() if data is not None else None,
+                timeout=options["timeout"],
+                acting_user=user,
+                actor=user,
+            )
+        except EndpointError as error:
+            raise CommandError(
+                f"The request failed at the {error.stage_label} stage. {error}"
+            ) from None
+
+        self.stdout.write(
+            f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        )
+        for name, value in response.headers.raw:
+            self.stdout.write(f"{name.decode('latin-1')}: {value.decode('latin-1')}")
+        self.stdout.write("")
+        self.stdout.write(response.content.decode("utf-8", errors="replace"))
+        if response.status_code >= 400:
+            status = f"{response.status_code} {response.reason_phrase}".rstrip()
+            raise CommandError(
+                f"The target responded with {status}.",
+                returncode=HTTP_ERROR_EXIT_STATUS,
+            )
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not name:
+        raise CommandError(f"--header {text!r} is not NAME:VALUE.")
+    try:
+        validate_header_name(name)
+        validate_header_value(value)
+    except ValidationError as error:
+        raise CommandError(f"--header {name!r}: {' '.join(error.messages)}") from None
+    return name, value
+
+
+def parse_param(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise CommandError(f"--param {text!r} is not NAME=VALUE.")
+    return name, value
+
+
+def parse_json(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CommandError(f"--json is not valid JSON: {error}.") from None
+
+
+def find_user(username: str):
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        raise CommandError(f"There is no user {username!r}.")
+    return user

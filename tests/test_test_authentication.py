@@ -1,0 +1,333 @@
+"""Test Authentication from the endpoint form, on typed values, unsaved."""
+
+import pytest
+from django.urls import reverse
+
+from endpoints.auth.basic import encode_credential
+from endpoints.models import ActivityEntry, Endpoint
+from endpoints.runtime.tls import fingerprint
+from tests.conftest import make_basic_endpoint, make_token_endpoint
+from tests.support.pages import edit_form_data
+from tests.support.servers import Reply, unused_port
+
+PLANTED_PASSWORD = "PLANTED-typed-pw-9c1d"
+FETCH = {"HTTP_X_REQUESTED_WITH": "fetch"}
+
+
+def auth_test_url(endpoint):
+    return reverse("endpoints:endpoint_test_auth", args=[endpoint.pk])
+
+
+def create_test_url(workflow):
+    return reverse("endpoints:endpoint_create_test_auth", args=[workflow.pk])
+
+
+def only_with(credential):
+    """Respond with 200 to the given Basic credential and 401 otherwise."""
+
+    def handler(request):
+        if request.header("Authorization") == f"Basic {credential}":
+            return Reply(200, b"hello")
+        return Reply(401, b'{"error": "bad credentials"}')
+
+    return handler
+
+
+def post_test(client, endpoint, **overrides):
+    return client.post(auth_test_url(endpoint), edit_form_data(endpoint, **overrides))
+
+
+def test_uses_typed_password_without_saving(manager_client, workflow, start_server):
+    typed = encode_credential("svc", PLANTED_PASSWORD)
+    server = start_server(only_with(typed))
+    endpoint = make_basic_endpoint(workflow, base_url=server.url())
+
+    response = post_test(
+        manager_client, endpoint, **{"auth-password_0": PLANTED_PASSWORD}
+    )
+
+    assert response.context["auth_test"].ok
+    endpoint.refresh_from_db()
+    assert endpoint.auth.secrets["credential"] == encode_credential(
+        "svc", "s3cret-pass"
+    )
+
+
+def test_blank_password_uses_stored(manager_client, workflow, start_server):
+    stored = encode_credential("svc", "s3cret-pass")
+    server = start_server(only_with(stored))
+    endpoint = make_basic_endpoint(workflow, base_url=server.url())
+
+    response = post_test(manager_client, endpoint)
+
+    assert response.context["auth_test"].ok
+    assert server.last.header("Authorization") == f"Basic {stored}"
+
+
+def test_uses_typed_base_url(manager_client, workflow, http_server):
+    endpoint = make_basic_endpoint(workflow, base_url="https://stored.example.invalid")
+
+    response = post_test(
+        manager_client, endpoint, base_url=http_server.url("127.0.0.1", "/v2")
+    )
+
+    assert response.context["auth_test"].ok
+    assert http_server.last.path == "/v2"
+    endpoint.refresh_from_db()
+    assert endpoint.base_url == "https://stored.example.invalid"
+
+
+def test_unsaved_endpoint_tested(manager_client, workflow, http_server):
+    data = {
+        "auth_type": "token",
+        "name": "New chat",
+        "base_url": http_server.url(),
+        "auth-header": "authorization",
+        "auth-prefix": "Bearer",
+        "auth-token_0": "typed-token-1",
+    }
+
+    response = manager_client.post(create_test_url(workflow), data)
+
+    assert response.context["auth_test"].ok
+    assert http_server.last.header("Authorization") == "Bearer typed-token-1"
+    assert not Endpoint.objects.filter(name="New chat").exists()
+
+
+def test_unsaved_endpoint_activity(manager_client, manager, workflow, http_server):
+    data = {
+        "auth_type": "basic",
+        "name": "New tickets",
+        "base_url": http_server.url(),
+        "auth-username": "svc",
+        "auth-password_0": PLANTED_PASSWORD,
+        "auth-preemptive": "on",
+    }
+
+    manager_client.post(create_test_url(workflow), data)
+
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.TESTED)
+    assert entry.workflow == workflow
+    assert entry.endpoint is None
+    assert entry.endpoint_name == "New tickets"
+    assert entry.actor == manager
+    assert "not saved yet" in entry.detail
+    assert PLANTED_PASSWORD not in entry.detail
+
+
+def test_records_last_test_on_config(manager_client, workflow, http_server):
+    endpoint = make_token_endpoint(workflow, base_url=http_server.url())
+
+    post_test(manager_client, endpoint)
+
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.last_test_ok is True
+    assert endpoint.auth.last_tested_at is not None
+    assert "succeeded" in endpoint.auth.last_test_detail
+
+
+def test_records_tested_activity(manager_client, manager, workflow, start_server):
+    server = start_server(lambda request: Reply(401, b"no"))
+    endpoint = make_token_endpoint(workflow, base_url=server.url())
+
+    post_test(manager_client, endpoint)
+
+    entry = ActivityEntry.objects.get(endpoint=endpoint)
+    assert entry.event == ActivityEntry.Event.TESTED
+    assert entry.outcome == ActivityEntry.Outcome.FAILURE
+    assert entry.actor == manager
+    assert "authentication stage" in entry.detail
+
+
+def test_authentication_stage_shows_answer(manager_client, workflow, start_server):
+    server = start_server(only_with("nothing"))
+    endpoint = make_basic_endpoint(workflow, base_url=server.url())
+
+    response = post_test(manager_client, endpoint)
+
+    result = response.context["auth_test"]
+    assert result.stage == "authentication"
+    assert result.status_code == 401
+    page = response.content.decode()
+    assert "failed at the authentication stage" in page
+    assert "401 Unauthorized" in page
+    assert "bad credentials" in page
+
+
+def test_http_stage_for_server_error(manager_client, workflow, start_server):
+    server = start_server(lambda request: Reply(500, b"stack overflow"))
+    endpoint = make_token_endpoint(workflow, base_url=server.url())
+
+    response = post_test(manager_client, endpoint)
+
+    assert response.context["auth_test"].stage == "http"
+    assert "failed at the HTTP status stage" in response.content.decode()
+
+
+def test_dns_stage(manager_client, workflow):
+    endpoint = make_token_endpoint(workflow, base_url="https://gone.example.invalid")
+
+    response = post_test(manager_client, endpoint)
+
+    assert response.context["auth_test"].stage == "dns"
+    assert "failed at the DNS stage" in response.content.decode()
+
+
+def test_connect_stage(manager_client, workflow):
+    sock = unused_port()
+    endpoint = make_token_endpoint(
+        workflow, base_url=f"http://127.0.0.1:{sock.getsockname()[1]}"
+    )
+
+    response = post_test(manager_client, endpoint)
+
+    sock.close()
+    assert response.context["auth_test"].stage == "connect"
+    assert "failed at the connection stage" in response.content.decode()
+
+
+def test_timeout_stage(manager_client, workflow, start_server, settings):
+    settings.ENDPOINT_REQUEST_TIMEOUT = 0.2
+    server = start_server(lambda request: Reply(200, b"late", delay=1.0))
+    endpoint = make_token_endpoint(workflow, base_url=server.url())
+
+    response = post_test(manager_client, endpoint)
+
+    assert response.context["auth_test"].stage == "timeout"
+
+
+def test_tls_stage(manager_client, workflow, start_server, self_signed_cert, ca_bundle):
+    server = start_server(ssl_context=self_signed_cert.server_context())
+    endpoint = make_token_endpoint(workflow, base_url=server.url())
+
+    response = post_test(manager_client, endpoint)
+
+    assert response.context["auth_test"].stage == "tls"
+    assert "failed at the TLS stage" in response.content.decode()
+    assert ActivityEntry.objects.filter(
+        endpoint=endpoint, event=ActivityEntry.Event.SECURITY_ERROR
+    ).exists()
+
+
+def test_typed_trust_switch_accepts_for_test(
+    manager_client, workflow, start_server, self_signed_cert, ca_bundle
+):
+    server = start_server(ssl_context=self_signed_cert.server_context())
+    endpoint = make_token_endpoint(workflow, base_url=server.url())
+
+    response = post_test(manager_client, endpoint, trust_self_signed="on")
+
+    result = response.context["auth_test"]
+    assert result.ok
+    assert "accepted for this test" in result.message
+    endpoint.refresh_from_db()
+    assert endpoint.pinned_certificate_sha256 == ""
+
+
+def test_saved_trust_switch_pins(
+    manager_client, workflow, start_server, self_signed_cert, ca_bundle
+):
+    server = start_server(ssl_context=self_signed_cert.server_context())
+    endpoint = make_token_endpoint(
+        workflow, base_url=server.url(), trust_self_signed=True
+    )
+
+    response = post_test(manager_client, endpoint)
+
+    assert response.context["auth_test"].ok
+    endpoint.refresh_from_db()
+    assert endpoint.pinned_certificate_sha256 == fingerprint(
+        self_signed_cert.certificate
+    )
+
+
+def test_fragment_for_script(manager_client, workflow, http_server):
+    endpoint = make_token_endpoint(workflow, base_url=http_server.url())
+
+    response = manager_client.post(
+        auth_test_url(endpoint), edit_form_data(endpoint), **FETCH
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Test Authentication succeeded" in page
+    assert "<form" not in page
+
+
+def test_invalid_values_not_tested(manager_client, workflow, http_server):
+    endpoint = make_token_endpoint(workflow, base_url=http_server.url())
+
+    response = manager_client.post(
+        auth_test_url(endpoint), edit_form_data(endpoint, base_url="ftp://x"), **FETCH
+    )
+
+    assert response.status_code == 400
+    assert "Not tested" in response.content.decode()
+    assert http_server.requests == []
+
+
+def test_typed_secret_not_rendered(manager_client, workflow, start_server):
+    typed = encode_credential("svc", PLANTED_PASSWORD)
+    server = start_server(
+        lambda request: Reply(
+            401, f"you sent {request.header('Authorization')}".encode()
+        )
+    )
+    endpoint = make_basic_endpoint(workflow, base_url=server.url())
+
+    response = post_test(
+        manager_client, endpoint, **{"auth-password_0": PLANTED_PASSWORD}
+    )
+
+    page = response.content.decode()
+    assert PLANTED_PASSWORD not in page
+    assert typed not in page
+    assert "[redacted]" in page
+
+
+def test_viewer_cannot_test(viewer_client, workflow, http_server):
+    endpoint = make_token_endpoint(workflow, base_url=http_server.url())
+
+    response = viewer_client.post(auth_test_url(endpoint), edit_form_data(endpoint))
+
+    assert response.status_code == 403
+    assert http_server.requests == []
+
+
+def test_viewer_cannot_test_new(viewer_client, workflow, http_server):
+    data = {"auth_type": "token", "name": "X", "base_url": http_server.url()}
+
+    response = viewer_client.post(create_test_url(workflow), data)
+
+    assert response.status_code == 403
+
+
+def test_no_authorization_offers_no_test(manager_client, workflow):
+    endpoint = Endpoint.objects.create_with_auth(
+        workflow=workflow, name="Open", base_url="https://open.example.test"
+    )
+
+    page = manager_client.get(endpoint.get_absolute_url()).content.decode()
+    response = manager_client.post(auth_test_url(endpoint), edit_form_data(endpoint))
+
+    assert "Test Authentication" not in page
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("creating", [True, False])
+def test_button_on_form(manager_client, workflow, creating):
+    endpoint = make_basic_endpoint(workflow)
+    if creating:
+        url = (
+            reverse("endpoints:endpoint_create", args=[workflow.pk])
+            + "?auth_type=basic"
+        )
+        action = create_test_url(workflow)
+    else:
+        url = endpoint.get_absolute_url()
+        action = auth_test_url(endpoint)
+
+    page = manager_client.get(url).content.decode()
+
+    assert f'formaction="{action}"' in page
+    assert "Test Authentication</button>" in page
