@@ -20,6 +20,22 @@ class WorkflowForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
+class WorkflowImportForm(forms.Form):
+    """An export file to import, and the name to import it under."""
+
+    file = forms.FileField(
+        label="Export file",
+        help_text="A .json file written by a workflow's Export.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+    name = forms.CharField(
+        label="Import as",
+        required=False,
+        help_text="Leave blank to use the workflow name in the file. Enter another "
+        "name when a workflow with that name exists already.",
+    )
+
+
 class AuthTypeChoiceForm(forms.Form):
     """The first step of creating an endpoint: choosing its auth type."""
 
@@ -57,6 +73,14 @@ class EndpointForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        # The deprecated assigned user can be removed but never set, so only
+        # endpoints that still have one get the field.
+        if self.instance.assigned_user_id:
+            self.fields["clear_assigned_user"] = forms.BooleanField(
+                label="Remove the assigned user",
+                required=False,
+                help_text="Once removed, it cannot be set again.",
+            )
         if self.instance.is_builtin:
             for name in ("name", "base_url"):
                 self.fields[name].disabled = True
@@ -64,6 +88,11 @@ class EndpointForm(forms.ModelForm):
             self.fields[
                 "base_url"
             ].help_text = "The console's own API, from the CONSOLE_BASE_URL setting."
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("clear_assigned_user"):
+            self.instance.assigned_user = None
+        return super().save(commit=commit)
 
     def clean(self):
         cleaned = super().clean()

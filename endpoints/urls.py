@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import endpoints, steps, workflows
+from .views import endpoints, imports, steps, workflows
 
 app_name = "endpoints"
 
@@ -12,6 +12,11 @@ urlpatterns = [
         "workflows/new/",
         workflows.WorkflowCreateView.as_view(),
         name="workflow_create",
+    ),
+    path(
+        "workflows/import/",
+        imports.WorkflowImportView.as_view(),
+        name="workflow_import",
     ),
     path(
         "workflows/<int:pk>/",

@@ -122,6 +122,9 @@ class AuthForm(forms.Form):
 class AuthType:
     """One way of authenticating requests, bound to a stored configuration."""
 
+    # Templates list the type classes themselves (the type picker), and
+    # Django's templates would otherwise call them without a configuration.
+    do_not_call_in_templates: ClassVar[bool] = True
     key: ClassVar[str]
     label: ClassVar[str]
     description: ClassVar[str] = ""

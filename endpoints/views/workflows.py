@@ -24,11 +24,15 @@ from ..export import ExportLeakError, build_export
 from ..forms import WorkflowForm
 from ..models import ActivityEntry, Endpoint, Step, StepUsage, Workflow
 from . import mixins
+from .imports import IMPORT_PERMISSIONS
 
 logger = logging.getLogger(__name__)
 
 ENDPOINTS_PER_PAGE = 100
 STEPS_PER_PAGE = 100
+# The longest checklist of endpoints awaiting an auth type; the rest are
+# counted.
+CHECKLIST_MAX_ITEMS = 50
 
 
 class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
@@ -41,6 +45,11 @@ class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
             endpoint_count=Count("endpoints", distinct=True),
             step_count=Count("steps", distinct=True),
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_import"] = self.request.user.has_perms(IMPORT_PERMISSIONS)
+        return context
 
 
 class WorkflowCreateView(
@@ -160,7 +169,17 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
             self.request.GET.get("steps_page")
         )
 
+        # Imported endpoints stay on the checklist until their auth type is
+        # chosen.
+        awaiting = Endpoint.objects.filter(
+            workflow=self.object, auth__awaiting_configuration=True
+        ).only("name", "workflow_id")
+        awaiting_count = awaiting.count()
+
         context.update(
+            awaiting_endpoints=awaiting[:CHECKLIST_MAX_ITEMS] if awaiting_count else [],
+            awaiting_count=awaiting_count,
+            awaiting_hidden=max(awaiting_count - CHECKLIST_MAX_ITEMS, 0),
             query=query,
             endpoint_page=endpoint_page,
             step_page=step_page,
