@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from .auth import registry
-from .models import Endpoint, Step, StepUsage, Workflow
+from .models import ApiToken, Endpoint, Step, StepUsage, Workflow
 from .validators import name_key
+
+NEVER = "never"
 
 
 class WorkflowForm(forms.ModelForm):
@@ -173,3 +175,45 @@ UsageFormSet = inlineformset_factory(
     extra=1,
     can_delete=True,
 )
+
+
+class ApiTokenForm(forms.ModelForm):
+    """A new API token's name and lifetime."""
+
+    expires_in = forms.ChoiceField(
+        label="Expires",
+        choices=[
+            ("30", "In 30 days"),
+            ("90", "In 90 days"),
+            ("365", "In a year"),
+            (NEVER, "Never"),
+        ],
+        initial="90",
+        help_text="An expired token stops working; create a new one then.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name"]
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if (
+            ApiToken.objects.filter(user=self.user, revoked_at__isnull=True)
+            .filter(name__iexact=name)
+            .exists()
+        ):
+            raise ValidationError(
+                "You already have a token with this name; choose another name or "
+                "revoke that token first.",
+                code="duplicate_name",
+            )
+        return name
+
+    def expiry_days(self) -> int | None:
+        value = self.cleaned_data["expires_in"]
+        return None if value == NEVER else int(value)

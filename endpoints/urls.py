@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import endpoints, imports, steps, workflows
+from .views import endpoints, imports, steps, tokens, workflows
 
 app_name = "endpoints"
 
@@ -59,6 +59,16 @@ urlpatterns = [
         name="step_create",
     ),
     path("steps/<int:pk>/", steps.StepUpdateView.as_view(), name="step_edit"),
+    path(
+        "account/tokens/",
+        tokens.ApiTokenListView.as_view(),
+        name="api_token_list",
+    ),
+    path(
+        "account/tokens/<int:pk>/revoke/",
+        tokens.ApiTokenRevokeView.as_view(),
+        name="api_token_revoke",
+    ),
     path(
         "steps/<int:pk>/delete/",
         steps.StepDeleteView.as_view(),

@@ -170,6 +170,13 @@ class AuthType:
         """Return a short description without secrets, for lists."""
         return ""
 
+    def is_connected(self) -> bool:
+        """Return whether the stored configuration can authenticate requests.
+
+        Types that need stored credentials, or a Connect, override this.
+        """
+        return True
+
     def secret_values(self) -> list[str]:
         """Return every stored secret in plain text.
 
