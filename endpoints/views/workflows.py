@@ -41,10 +41,11 @@ class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        # Meta.ordering does not apply to queries with GROUP BY.
         return Workflow.objects.annotate(
             endpoint_count=Count("endpoints", distinct=True),
             step_count=Count("steps", distinct=True),
-        )
+        ).order_by("name_key", "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -148,6 +149,7 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
                 "auth__awaiting_configuration",
             )
             .annotate(usage_count=Count("usages"))
+            .order_by("-is_builtin", "name_key", "pk")
         )
         if query:
             endpoints = endpoints.filter(
