@@ -11,7 +11,7 @@ usages are then created in one transaction.
 Authentication data is rejected, not stripped: an export never contains
 any, so a file with auth fields, an auth type other than ``none`` or
 ``trust_self_signed: true`` was written by hand or by other software, and
-whoever holds it should learn that it carries credentials. Nothing of it
+its holder should know that it contains credentials. Nothing of it
 is stored. Imported endpoints get the No Authorization type, marked as
 awaiting configuration, so that a manager may choose their auth type once.
 
@@ -49,13 +49,13 @@ logger = logging.getLogger(__name__)
 
 # The export nests five levels deep (file, steps, step, usages, usage). The
 # limit leaves room for that and stops input that would exhaust the parser's
-# recursion long before Python's own limit.
+# recursion well below Python's recursion limit (1000 by default).
 MAX_NESTING_DEPTH = 20
 
 # A file with more problems than this lists the first ones and a count.
 MAX_LISTED_PROBLEMS = 50
 
-# The longest value quoted back in a message.
+# The maximum length of a value quoted back in a message.
 MAX_QUOTED_CHARS = 60
 
 ROOT_FIELDS = {
@@ -633,8 +633,8 @@ class _Checker:
         if not isinstance(value, str):
             return ""
         cleaned = self.clean_field(model, field_name, value, path)
-        # name_key expands some characters (NFKC), and its column holds four
-        # times the name's maximum length.
+        # name_key expands some characters (NFKC), and its column has room
+        # for four times the name's maximum length.
         if cleaned and len(name_key(cleaned)) > 4 * NAME_MAX_LENGTH:
             self.add(
                 path,

@@ -13,7 +13,7 @@ from endpoints.models import Workflow
 from tests.api_support import make_service_account
 from tests.conftest import make_basic_endpoint, make_user
 
-# Transactional, so that the live server's thread sees the test's data; the
+# Transactional, so that the live server's thread reads the test's data. The
 # serialized rollback restores the groups that migrations create.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -41,7 +41,7 @@ VIEW_USER = "auth.view_user"
 
 
 class ApiError(Exception):
-    """An error answered as JSON with an HTTP status."""
+    """An error returned as JSON with an HTTP status."""
 
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
@@ -55,7 +55,7 @@ def error_response(status: int, code: str, message: str) -> JsonResponse:
 
 
 def is_connected(endpoint: Endpoint) -> bool:
-    """Return whether the endpoint can authenticate requests as it stands."""
+    """Return whether the endpoint's stored configuration can authenticate."""
     config = endpoint.auth
     if config.awaiting_configuration or config.reconnect_needed:
         return False
@@ -68,7 +68,7 @@ def is_connected(endpoint: Endpoint) -> bool:
 # exempt from the login redirect and from cross-site request forgery checks.
 @method_decorator([login_not_required, csrf_exempt], name="dispatch")
 class ApiView(View):
-    """Authenticate, check ``required_permissions``, answer with JSON."""
+    """Authenticate, check ``required_permissions`` and return JSON."""
 
     http_method_names = ["get", "head", "options"]
     required_permissions: tuple[str, ...] = ()
@@ -104,7 +104,7 @@ class ApiView(View):
         return self.finish(response)
 
     def finish(self, response):
-        # Answers differ per caller and may list private data.
+        # Responses differ per caller and may contain private data.
         response["Cache-Control"] = "private, no-store"
         patch_vary_headers(response, ["Authorization"])
         return response
@@ -173,7 +173,7 @@ class ApiView(View):
 
 
 class ApiRootView(ApiView):
-    """Who the caller is, and where the resources are."""
+    """The caller's identity and links to the resources."""
 
     def get(self, request):
         return JsonResponse(

@@ -57,10 +57,10 @@ class ConsoleUser(AuthType):
         return ConsoleUserAuth(user)
 
     def build_auth(self) -> httpx2.Auth | None:
-        # TODO: the request runtime knows the acting user and should call
-        # build_auth_for(acting_user) here; until it passes that user in,
+        # TODO: the request runtime has the acting user and should call
+        # build_auth_for(acting_user) here. Until it passes that user in,
         # requests through the built-in endpoint carry no credential and the
-        # API answers them with 401.
+        # API rejects them with 401.
         return None
 
 

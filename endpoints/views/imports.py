@@ -38,7 +38,7 @@ class CappedUploadHandler(FileUploadHandler):
     """Keep uploads in memory and stop reading past ``max_bytes`` in all.
 
     Past the limit the rest of the request body is left unread, and
-    ``exceeded`` tells the view why the file is missing.
+    ``exceeded`` records why the file is missing.
     """
 
     def __init__(self, request, max_bytes: int):

@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 ENDPOINTS_PER_PAGE = 100
 STEPS_PER_PAGE = 100
-# The longest checklist of endpoints awaiting an auth type; the rest are
-# counted.
+# The maximum number of endpoints that the checklist of endpoints awaiting an
+# auth type shows. Any further ones are only counted.
 CHECKLIST_MAX_ITEMS = 50
 
 
