@@ -6,12 +6,20 @@ settings are changed on the console's endpoint page, where the auth type's
 form validates them.
 """
 
+import io
+import zipfile
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import Count, F
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
 
+from . import activity
+from .export import ExportLeakError, build_export
 from .models import (
     ActivityEntry,
+    ApiToken,
     AuthConfig,
     Endpoint,
     Step,
@@ -73,11 +81,81 @@ def _cascade_perms_needed(request, perms_needed, cascaded_models) -> set:
     return {name for name in perms_needed if str(name) not in allowed}
 
 
+def unique_filenames(names: list[str]) -> list[str]:
+    """Return the names with " (2)", " (3)" … added to repeated ones."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        count = seen.get(name.casefold(), 0) + 1
+        seen[name.casefold()] = count
+        if count > 1:
+            stem, dot, extension = name.rpartition(".")
+            name = f"{stem} ({count}).{extension}" if dot else f"{name} ({count})"
+        unique.append(name)
+    return unique
+
+
+@admin.action(description="Export selected workflows", permissions=["view"])
+def export_workflows(modeladmin, request, queryset):
+    """Download one export file, or a zip of them for several workflows.
+
+    Each file is cleared and scanned for secrets as on the export page; if
+    any would leak a secret, nothing is downloaded.
+    """
+    workflows = list(queryset.order_by("name_key"))
+    exports = []
+    for workflow in workflows:
+        try:
+            exports.append(build_export(workflow))
+        except ExportLeakError as error:
+            activity.record(
+                ActivityEntry.Event.EXPORTED,
+                actor=request.user,
+                workflow=workflow,
+                outcome=ActivityEntry.Outcome.FAILURE,
+                detail="Export from the admin stopped: it would have contained a "
+                "secret of " + ", ".join(error.endpoint_names) + ".",
+            )
+            modeladmin.message_user(
+                request,
+                f"Nothing was exported: the export of “{workflow.name}” would have "
+                "contained a stored secret of "
+                + ", ".join(f"“{name}”" for name in error.endpoint_names)
+                + ". Report this to the console's maintainers.",
+                messages.ERROR,
+            )
+            return None
+
+    for workflow in workflows:
+        activity.record(
+            ActivityEntry.Event.EXPORTED,
+            actor=request.user,
+            workflow=workflow,
+            detail="Exported from the admin with all authentication cleared.",
+        )
+    if len(exports) == 1:
+        response = HttpResponse(exports[0].content, content_type="application/json")
+        filename = exports[0].filename
+    else:
+        buffer = io.BytesIO()
+        names = unique_filenames([export.filename for export in exports])
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, export in zip(names, exports, strict=True):
+                archive.writestr(name, export.content)
+        response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+        filename = "workflows.zip"
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return response
+
+
 @admin.register(Workflow)
 class WorkflowAdmin(admin.ModelAdmin):
     list_display = ["name", "endpoint_count", "created_at", "updated_at"]
     search_fields = ["name"]
     fields = ["name", "description"]
+    actions = [export_workflows]
 
     def get_queryset(self, request):
         return (
@@ -276,4 +354,56 @@ class ActivityEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Revoke selected API tokens", permissions=["change"])
+def revoke_tokens(modeladmin, request, queryset):
+    revoked = 0
+    for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+        if token.revoke():
+            revoked += 1
+            activity.record(
+                ActivityEntry.Event.TOKEN_REVOKED,
+                actor=request.user,
+                detail=f"API token “{token.name}” ({token.key_prefix}…) of "
+                f"{token.user.get_username()} revoked in the admin.",
+            )
+    modeladmin.message_user(request, f"{revoked} API token(s) revoked.")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens: listed and revocable, never created or shown here.
+
+    Users create their tokens on their own API tokens page, which shows the
+    key once. Only the key's first characters are stored in readable form.
+    """
+
+    list_display = [
+        "name",
+        "user",
+        "key_prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["name", "user__username", "key_prefix"]
+    fields = list_display
+    readonly_fields = list_display
+    actions = [revoke_tokens]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change permission enables the revoke action; the form itself
+        # is read-only.
+        return obj is None and super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        # Revoked tokens stay listed as a record.
         return False

@@ -12,11 +12,13 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from .auth import registry
-from .models import Endpoint, Step, StepUsage, Workflow
+from .models import ApiToken, Endpoint, Step, StepUsage, Workflow
 from .runtime.errors import InvalidPathError
 from .runtime.network import NetworkGuard
 from .runtime.urls import join_url
 from .validators import name_key, validate_header_name, validate_header_value
+
+NEVER = "never"
 
 
 class WorkflowForm(forms.ModelForm):
@@ -24,6 +26,22 @@ class WorkflowForm(forms.ModelForm):
         model = Workflow
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class WorkflowImportForm(forms.Form):
+    """An export file to import, and the name to import it under."""
+
+    file = forms.FileField(
+        label="Export file",
+        help_text="A .json file written by a workflow's Export.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
+    )
+    name = forms.CharField(
+        label="Import as",
+        required=False,
+        help_text="Leave blank to use the workflow name in the file. Enter another "
+        "name when a workflow with that name exists already.",
+    )
 
 
 class AuthTypeChoiceForm(forms.Form):
@@ -63,6 +81,14 @@ class EndpointForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+        # The deprecated assigned user can be removed but never set, so only
+        # endpoints that still have one get the field.
+        if self.instance.assigned_user_id:
+            self.fields["clear_assigned_user"] = forms.BooleanField(
+                label="Remove the assigned user",
+                required=False,
+                help_text="Once removed, it cannot be set again.",
+            )
         if self.instance.is_builtin:
             for name in ("name", "base_url"):
                 self.fields[name].disabled = True
@@ -126,6 +152,8 @@ class EndpointForm(forms.ModelForm):
         )
 
     def save(self, commit=True):
+        if self.cleaned_data.get("clear_assigned_user"):
+            self.instance.assigned_user = None
         if self.certificates_outdated():
             self.instance.clear_certificates()
         return super().save(commit)
@@ -260,3 +288,45 @@ UsageFormSet = inlineformset_factory(
     extra=1,
     can_delete=True,
 )
+
+
+class ApiTokenForm(forms.ModelForm):
+    """A new API token's name and lifetime."""
+
+    expires_in = forms.ChoiceField(
+        label="Expires",
+        choices=[
+            ("30", "In 30 days"),
+            ("90", "In 90 days"),
+            ("365", "In a year"),
+            (NEVER, "Never"),
+        ],
+        initial="90",
+        help_text="An expired token stops working; create a new one then.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name"]
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if (
+            ApiToken.objects.filter(user=self.user, revoked_at__isnull=True)
+            .filter(name__iexact=name)
+            .exists()
+        ):
+            raise ValidationError(
+                "You already have a token with this name; choose another name or "
+                "revoke that token first.",
+                code="duplicate_name",
+            )
+        return name
+
+    def expiry_days(self) -> int | None:
+        value = self.cleaned_data["expires_in"]
+        return None if value == NEVER else int(value)

@@ -1,12 +1,15 @@
 """Workflows, their endpoints and steps, and the activity stream."""
 
+import hashlib
 import logging
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from .fields import UNREADABLE, SecretJSONField, SecretTextField
 from .validators import (
@@ -545,6 +548,8 @@ class ActivityEntry(models.Model):
         SECURITY_ERROR = "security_error", "Security error"
         EXPORTED = "exported", "Exported"
         IMPORTED = "imported", "Imported"
+        TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
@@ -595,3 +600,97 @@ class ActivityEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} {self.endpoint_name or self.workflow_name}"
+
+
+API_KEY_PREFIX = "ect_"
+# The stored start of a key, long enough to tell a user's tokens apart.
+API_KEY_SHOWN_LENGTH = len(API_KEY_PREFIX) + 8
+
+
+def hash_api_key(key: str) -> str:
+    """Return the SHA-256 hex digest that identifies an API token's key.
+
+    A fast hash is enough: the key has 256 random bits, so it cannot be found
+    by trying keys, and a lookup by digest is one indexed query.
+    """
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def issue(self, *, user, name: str, expires_at=None) -> tuple["ApiToken", str]:
+        """Create a token for ``user`` and return it with its key.
+
+        The key is returned this once; only its hash is stored.
+        """
+        key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+        token = self.create(
+            user=user,
+            name=name,
+            key_prefix=key[:API_KEY_SHOWN_LENGTH],
+            key_hash=hash_api_key(key),
+            expires_at=expires_at,
+        )
+        return token, key
+
+    def usable(self):
+        """Tokens that are neither revoked nor expired."""
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+
+
+class ApiToken(models.Model):
+    """A user's key for the JSON API. Only a hash of the key is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_display_name],
+        help_text="What the token is for, such as the integration that uses it.",
+    )
+    key_prefix = models.CharField(max_length=20, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=Q(revoked_at__isnull=True),
+                name="api_token_name_unique_per_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+    def revoke(self) -> bool:
+        """Revoke the token; return False if it was already revoked.
+
+        One conditional UPDATE, so of two concurrent revocations exactly one
+        returns True.
+        """
+        now = timezone.now()
+        revoked = ApiToken.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+        if revoked:
+            self.revoked_at = now
+        return bool(revoked)

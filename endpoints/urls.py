@@ -7,8 +7,10 @@ from .views import (
     auth_tests,
     certificates,
     endpoints,
+    imports,
     requests,
     steps,
+    tokens,
     workflows,
 )
 
@@ -20,6 +22,11 @@ urlpatterns = [
         "workflows/new/",
         workflows.WorkflowCreateView.as_view(),
         name="workflow_create",
+    ),
+    path(
+        "workflows/import/",
+        imports.WorkflowImportView.as_view(),
+        name="workflow_import",
     ),
     path(
         "workflows/<int:pk>/",
@@ -92,6 +99,16 @@ urlpatterns = [
         name="step_create",
     ),
     path("steps/<int:pk>/", steps.StepUpdateView.as_view(), name="step_edit"),
+    path(
+        "account/tokens/",
+        tokens.ApiTokenListView.as_view(),
+        name="api_token_list",
+    ),
+    path(
+        "account/tokens/<int:pk>/revoke/",
+        tokens.ApiTokenRevokeView.as_view(),
+        name="api_token_revoke",
+    ),
     path(
         "steps/<int:pk>/delete/",
         steps.StepDeleteView.as_view(),

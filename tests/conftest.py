@@ -1,10 +1,13 @@
 """Fixtures shared by the whole suite: users of each role and a workflow."""
 
+import importlib
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.urls import reverse
 
@@ -25,6 +28,49 @@ def make_user(username: str, group_name: str | None = None, **fields):
     if group_name:
         user.groups.add(Group.objects.get(name=group_name))
     return user
+
+
+# The data migrations that create groups, with the function each runs.
+GROUP_MIGRATIONS = [
+    ("0002_groups", "create_groups"),
+    ("0005_rest_api_user_group", "create_group"),
+]
+
+
+@pytest.fixture(scope="session")
+def group_migration_apps(django_db_setup, django_db_blocker):
+    """The historical app registry of each group migration, by name."""
+    with django_db_blocker.unblock():
+        loader = MigrationLoader(connection)
+    return {
+        name: loader.project_state(("endpoints", name)).apps
+        for name, _ in GROUP_MIGRATIONS
+    }
+
+
+def is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def role_groups(request):
+    """Create the groups of the data migrations again for transactional tests.
+
+    A transactional test ends with a flush, which keeps no rows; Django
+    creates content types and permissions again after it, but not the groups
+    that data migrations made, so a later test would find them missing. The
+    migrations' own functions run here, with their historical app registry.
+    """
+    if not is_transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    apps_by_migration = request.getfixturevalue("group_migration_apps")
+    for name, function_name in GROUP_MIGRATIONS:
+        module = importlib.import_module(f"endpoints.migrations.{name}")
+        getattr(module, function_name)(apps_by_migration[name], None)
 
 
 @pytest.fixture

@@ -29,3 +29,6 @@ WHITENOISE_AUTOREFRESH = True
 # Host names resolve through the suite's own table, so no test asks a DNS
 # server; see tests/support/dns.py.
 ENDPOINT_RESOLVER = "tests.support.dns.resolve"
+
+# Live test servers listen on the IPv4 loopback address only.
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")

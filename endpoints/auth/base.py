@@ -154,10 +154,9 @@ class AuthForm(forms.Form):
 class AuthType:
     """One way of authenticating requests, bound to a stored configuration."""
 
-    # Templates list the type classes themselves (the type picker), and would
-    # otherwise call them without a configuration.
-    do_not_call_in_templates = True
-
+    # Templates list the type classes themselves (the type picker), and
+    # Django's templates would otherwise call them without a configuration.
+    do_not_call_in_templates: ClassVar[bool] = True
     key: ClassVar[str]
     label: ClassVar[str]
     description: ClassVar[str] = ""
@@ -202,6 +201,13 @@ class AuthType:
     def summary(self) -> str:
         """Return a short description without secrets, for lists."""
         return ""
+
+    def is_connected(self) -> bool:
+        """Return whether the stored configuration can authenticate requests.
+
+        Types that need stored credentials, or a Connect, override this.
+        """
+        return True
 
     def secret_values(self) -> list[str]:
         """Return every stored secret in plain text.

@@ -155,6 +155,9 @@ class Basic(AuthType):
         mode = "preemptive" if self.params.get("preemptive", True) else "on challenge"
         return f"User {username}, {mode}"
 
+    def is_connected(self) -> bool:
+        return bool(self.secrets.get("credential"))
+
     def secret_values(self) -> list[str]:
         values = super().secret_values()
         credential = self.secrets.get("credential")

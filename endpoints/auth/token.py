@@ -141,6 +141,9 @@ class Token(AuthType):
         prefix = self.params.get("prefix", "")
         return f"Authorization: {prefix} …" if prefix else "Authorization: bare token"
 
+    def is_connected(self) -> bool:
+        return bool(self.secrets.get("token"))
+
     def request_headers(self) -> dict[str, str]:
         """Return the headers that carry the stored token and ID."""
         token = self.secrets.get("token")

@@ -18,6 +18,7 @@ from ..forms import AuthTypeChoiceForm, EndpointForm
 from ..models import (
     ActivityEntry,
     AuthConfig,
+    AuthTypeLockedError,
     EditConflictError,
     Endpoint,
     StepUsage,
@@ -40,6 +41,14 @@ def safe_next_url(request) -> str | None:
         require_https=request.is_secure(),
     ):
         return next_url
+    return None
+
+
+def selectable_type(request) -> str | None:
+    """Return the ``auth_type`` parameter if users may choose that type."""
+    key = request.POST.get("auth_type") or request.GET.get("auth_type")
+    if key and registry.is_registered(key) and registry.get(key).selectable:
+        return key
     return None
 
 
@@ -107,10 +116,7 @@ class EndpointCreateView(
         return super().dispatch(request, *args, **kwargs)
 
     def chosen_type(self) -> str | None:
-        key = self.request.POST.get("auth_type") or self.request.GET.get("auth_type")
-        if key and registry.is_registered(key) and registry.get(key).selectable:
-            return key
-        return None
+        return selectable_type(self.request)
 
     def get(self, request, *args, **kwargs):
         key = self.chosen_type()
@@ -199,15 +205,32 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
     context_object_name = "endpoint"
 
     def get_queryset(self):
-        return Endpoint.objects.select_related("workflow", "auth")
+        return Endpoint.objects.select_related("workflow", "auth", "assigned_user")
+
+    def choose_auth_type(self) -> str | None:
+        """Apply the auth type a manager is choosing for an imported endpoint.
+
+        Only an endpoint awaiting configuration takes a type from the request,
+        and only in memory: saving the form stores it, and the model then
+        locks it like any other.
+        """
+        config = self.object.auth
+        if not (config.awaiting_configuration and self.user_can_change()):
+            return None
+        key = selectable_type(self.request)
+        if key is not None:
+            config.auth_type = key
+        return key
 
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
+        self.chosen_type = self.choose_auth_type()
         endpoint_form, auth_form = self.build_forms(self.object, self.object.auth)
         return self.render_forms(endpoint_form, auth_form)
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
+        self.chosen_type = self.choose_auth_type()
         config = self.object.auth
         endpoint_form, auth_form = self.build_forms(self.object, config, request.POST)
         if not (endpoint_form.is_valid() and auth_form.is_valid()):
@@ -215,6 +238,11 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
 
         expected_version = endpoint_form.cleaned_data.get("version") or 0
         changes = changed_labels(endpoint_form, auth_form)
+        if self.chosen_type is not None:
+            # Choosing No Authorization keeps the stored type, so the model
+            # would not clear the flag by itself.
+            config.awaiting_configuration = False
+            changes.insert(0, f"auth type chosen: {config.type_label}")
         try:
             with transaction.atomic():
                 endpoint = endpoint_form.save(commit=False)
@@ -230,6 +258,20 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                     )
         except EditConflictError:
             return self.render_conflict(endpoint_form, auth_form)
+        except AuthTypeLockedError:
+            current = AuthConfig.objects.get(pk=self.object.pk)
+            logger.warning(
+                "event=auth_type_choice_conflict endpoint_id=%s actor_id=%s",
+                self.object.pk,
+                request.user.pk,
+            )
+            messages.error(
+                request,
+                f"Someone else chose the auth type of “{self.object.name}” "
+                f"meanwhile: it is {current.type_label} now. Nothing was saved; "
+                "enter its settings again.",
+            )
+            return redirect(self.object)
 
         logger.info(
             "event=endpoint_changed endpoint_id=%s version=%s actor_id=%s",
@@ -252,6 +294,9 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
 
     def render_conflict(self, endpoint_form, auth_form):
         current = Endpoint.objects.select_related("auth").get(pk=self.object.pk)
+        chosen_type = getattr(self, "chosen_type", None)
+        if chosen_type and current.auth.awaiting_configuration:
+            current.auth.auth_type = chosen_type
         logger.warning(
             "event=endpoint_edit_conflict endpoint_id=%s submitted_version=%s "
             "current_version=%s actor_id=%s",
@@ -281,6 +326,8 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             for form in (endpoint_form, auth_form):
                 for form_field in form.fields.values():
                     form_field.disabled = True
+        awaiting = endpoint.auth.awaiting_configuration
+        chosen_type = getattr(self, "chosen_type", None)
         context = self.get_context_data(
             endpoint_form=endpoint_form,
             workflow=endpoint.workflow,
@@ -288,6 +335,12 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             conflict=conflict,
             pinned_certificate=info_from_pem(endpoint.pinned_certificate_pem),
             offered_certificate=info_from_pem(endpoint.offered_certificate_pem),
+            awaiting=awaiting,
+            chosen_type=chosen_type,
+            show_type_picker=awaiting
+            and chosen_type is None
+            and self.user_can_change(),
+            auth_types=registry.selectable_types(),
             **self.auth_context(endpoint.auth, auth_form),
             **extra,
         )

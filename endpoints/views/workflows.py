@@ -24,11 +24,15 @@ from ..export import ExportLeakError, build_export
 from ..forms import WorkflowForm
 from ..models import ActivityEntry, Endpoint, Step, StepUsage, Workflow
 from . import mixins
+from .imports import IMPORT_PERMISSIONS
 
 logger = logging.getLogger(__name__)
 
 ENDPOINTS_PER_PAGE = 100
 STEPS_PER_PAGE = 100
+# The maximum number of endpoints that the checklist of endpoints awaiting an
+# auth type shows. Any further ones are only counted.
+CHECKLIST_MAX_ITEMS = 50
 
 
 class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
@@ -37,12 +41,16 @@ class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        # Django 5.2 leaves Meta.ordering out of GROUP BY queries, such as
-        # this annotation, so the order is repeated here.
+        # Meta.ordering does not apply to queries with GROUP BY.
         return Workflow.objects.annotate(
             endpoint_count=Count("endpoints", distinct=True),
             step_count=Count("steps", distinct=True),
-        ).order_by(*Workflow._meta.ordering)
+        ).order_by("name_key", "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_import"] = self.request.user.has_perms(IMPORT_PERMISSIONS)
+        return context
 
 
 class WorkflowCreateView(
@@ -141,8 +149,7 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
                 "auth__awaiting_configuration",
             )
             .annotate(usage_count=Count("usages"))
-            # Meta.ordering does not apply to the GROUP BY of the count.
-            .order_by(*Endpoint._meta.ordering)
+            .order_by("-is_builtin", "name_key", "pk")
         )
         if query:
             endpoints = endpoints.filter(
@@ -164,7 +171,17 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
             self.request.GET.get("steps_page")
         )
 
+        # Imported endpoints stay on the checklist until their auth type is
+        # chosen.
+        awaiting = Endpoint.objects.filter(
+            workflow=self.object, auth__awaiting_configuration=True
+        ).only("name", "workflow_id")
+        awaiting_count = awaiting.count()
+
         context.update(
+            awaiting_endpoints=awaiting[:CHECKLIST_MAX_ITEMS] if awaiting_count else [],
+            awaiting_count=awaiting_count,
+            awaiting_hidden=max(awaiting_count - CHECKLIST_MAX_ITEMS, 0),
             query=query,
             endpoint_page=endpoint_page,
             step_page=step_page,

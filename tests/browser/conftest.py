@@ -12,14 +12,11 @@ Set BROWSER_SCREENSHOT_DIR to a folder outside the repository to keep a
 full-page screenshot of each page that a test passes to `screenshot`.
 """
 
-import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.harness import VIEWPORT, WAIT_TIMEOUT_MS, DocumentRecorder
@@ -46,9 +43,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOT_DIR_VARIABLE = "BROWSER_SCREENSHOT_DIR"
-# The data migration that creates the "Endpoint managers" and "Workflow
-# viewers" groups, as (app label, migration name).
-GROUPS_MIGRATION = ("endpoints", "0002_groups")
 
 expect.set_options(timeout=WAIT_TIMEOUT_MS)
 
@@ -84,30 +78,6 @@ def browser():
         )
         yield chromium
         chromium.close()
-
-
-@pytest.fixture(scope="session")
-def groups_migration_apps(django_db_setup, django_db_blocker):
-    """The historical app registry that the groups migration runs with."""
-    with django_db_blocker.unblock():
-        loader = MigrationLoader(connection)
-    return loader.project_state(GROUPS_MIGRATION).apps
-
-
-@pytest.fixture(autouse=True)
-def role_groups(transactional_db, groups_migration_apps):
-    """Create the manager and viewer groups with the migration's own code.
-
-    The live server needs a transactional database, which is flushed after
-    every test. A flush keeps no rows, and only content types and
-    permissions are created again after it, so the groups that a data
-    migration made are gone for the next test. As an autouse fixture this
-    runs before the user fixtures that add users to the groups.
-    """
-    migration = importlib.import_module(
-        f"{GROUPS_MIGRATION[0]}.migrations.{GROUPS_MIGRATION[1]}"
-    )
-    migration.create_groups(groups_migration_apps, schema_editor=None)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The console's read-only JSON API, under ``/api/``."""
