@@ -21,11 +21,21 @@ from .validators import name_key, validate_header_name, validate_header_value
 NEVER = "never"
 
 
+# The workflow page shows the whole description, so it is kept to a few
+# paragraphs.
+DESCRIPTION_MAX_LENGTH = 2000
+
+
 class WorkflowForm(forms.ModelForm):
+    description = forms.CharField(
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
     class Meta:
         model = Workflow
         fields = ["name", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 class WorkflowImportForm(forms.Form):
@@ -98,19 +108,10 @@ class EndpointForm(forms.ModelForm):
             ].help_text = "The console's own API, from the CONSOLE_BASE_URL setting."
 
     def clean(self):
+        # Endpoint.clean checks that trusting self-signed certificates goes
+        # with an https:// base URL.
         cleaned = super().clean()
         base_url = cleaned.get("base_url") or ""
-        if cleaned.get("trust_self_signed") and not base_url.lower().startswith(
-            "https://"
-        ):
-            self.add_error(
-                "trust_self_signed",
-                ValidationError(
-                    "Trusting self-signed certificates applies only to https:// "
-                    "base URLs; clear it or use https.",
-                    code="trust_needs_https",
-                ),
-            )
         if base_url and not self.instance.is_builtin:
             self._check_blocked_address(base_url)
         return cleaned

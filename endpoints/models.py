@@ -17,6 +17,7 @@ from .validators import (
     name_key,
     validate_base_url,
     validate_display_name,
+    validate_label,
 )
 
 logger = logging.getLogger(__name__)
@@ -292,6 +293,17 @@ class Endpoint(models.Model):
                     code="duplicate_name",
                     params={"existing": existing},
                 )
+        # The console form and the admin both validate through this, so the
+        # rule holds for the built-in endpoint as well, whose URL comes from
+        # CONSOLE_BASE_URL.
+        if self.trust_self_signed and not self.target_url.lower().startswith(
+            "https://"
+        ):
+            errors["trust_self_signed"] = ValidationError(
+                "Trusting self-signed certificates applies only to https:// base "
+                "URLs; clear it or use https.",
+                code="trust_needs_https",
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -495,7 +507,7 @@ class StepUsage(models.Model):
     )
     label = models.CharField(
         max_length=NAME_MAX_LENGTH,
-        validators=[validate_display_name],
+        validators=[validate_label],
         help_text="The name the step's script uses for this endpoint.",
     )
 

@@ -4,6 +4,7 @@ Each raises a `ValidationError` with a stable ``code`` so that tests assert
 the code and pages show the message.
 """
 
+import ipaddress
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -28,6 +29,41 @@ def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(char) == "Cc" for char in value)
 
 
+def strip_control_characters(value: str) -> str:
+    """Return the text without its Unicode control characters.
+
+    Search parameters go through this, because PostgreSQL text values
+    cannot contain NUL and no name or URL contains a control character.
+    """
+    return "".join(char for char in value if unicodedata.category(char) != "Cc")
+
+
+# Zero-width non-joiner and joiner: format characters that Persian, Indic
+# and other scripts need to spell some words correctly.
+_ALLOWED_FORMAT_CHARACTERS = frozenset({"\u200c", "\u200d"})
+
+
+def first_invisible_character(value: str) -> str | None:
+    """Return the first Unicode format character (category Cf) in the text.
+
+    Format characters are invisible or change the text's direction (such as
+    U+200B, U+202E, U+2066 to U+2069 and U+FEFF), so two names that differ
+    only by one look the same. U+200C and U+200D are not reported.
+    """
+    for char in value:
+        if (
+            unicodedata.category(char) == "Cf"
+            and char not in _ALLOWED_FORMAT_CHARACTERS
+        ):
+            return char
+    return None
+
+
+def code_point(char: str) -> str:
+    """Return the character's code point as written in Unicode, "U+202E"."""
+    return f"U+{ord(char):04X}"
+
+
 def name_key(name: str) -> str:
     """Return the form of a name that uniqueness is checked on.
 
@@ -37,21 +73,39 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).casefold()
 
 
-def validate_display_name(value: str) -> None:
-    """Reject names that are empty, too long or contain control characters."""
+def _validate_text(value: str, noun: str) -> None:
+    # ``noun`` is "name" or "label", for the messages.
     if not value or not value.strip():
-        raise ValidationError("Enter a name.", code="required")
+        raise ValidationError(f"Enter a {noun}.", code="required")
     if len(value) > NAME_MAX_LENGTH:
         raise ValidationError(
-            "Use at most %(limit)d characters (this name has %(length)d).",
+            f"Use at most %(limit)d characters (this {noun} has %(length)d).",
             code="max_length",
             params={"limit": NAME_MAX_LENGTH, "length": len(value)},
         )
     if has_control_characters(value):
         raise ValidationError(
-            "Remove the line breaks and control characters from the name.",
+            f"Remove the line breaks and control characters from the {noun}.",
             code="control_characters",
         )
+    invisible = first_invisible_character(value)
+    if invisible is not None:
+        raise ValidationError(
+            f"Remove the invisible character %(code_point)s from the {noun}; "
+            f"with it, two {noun}s can look the same.",
+            code="invisible_characters",
+            params={"code_point": code_point(invisible)},
+        )
+
+
+def validate_display_name(value: str) -> None:
+    """Reject a blank or too long name, or one with invisible characters."""
+    _validate_text(value, "name")
+
+
+def validate_label(value: str) -> None:
+    """Reject a step usage label as `validate_display_name` rejects a name."""
+    _validate_text(value, "label")
 
 
 def validate_base_url(value: str) -> None:
@@ -68,15 +122,23 @@ def validate_base_url(value: str) -> None:
             "Remove the spaces and control characters from the base URL.",
             code="invalid_characters",
         )
+    _check_url_characters(value)
 
     try:
         parts = urlsplit(value)
+    except ValueError as error:
+        # urlsplit raises for a malformed bracketed IPv6 host, and for a
+        # host whose NFKC form contains a delimiter such as "#" or "@".
+        raise ValidationError(
+            "Enter a valid URL, such as https://api.example.com/v2. Put an IPv6 "
+            "address in square brackets, such as https://[2001:db8::10]/.",
+            code="invalid",
+        ) from error
+    try:
         port = parts.port
     except ValueError as error:
         raise ValidationError(
-            "Enter a valid URL, such as https://api.example.com/v2 (%(reason)s).",
-            code="invalid",
-            params={"reason": str(error)},
+            "Use a port number from 1 to 65535.", code="invalid_port"
         ) from error
 
     scheme = parts.scheme.lower()
@@ -96,13 +158,9 @@ def validate_base_url(value: str) -> None:
             "Add a host name to the base URL, such as https://api.example.com.",
             code="missing_host",
         )
-    if not _is_valid_host(parts.hostname, parts.netloc):
-        raise ValidationError(
-            "Enter a valid host name or IP address in the base URL.",
-            code="invalid_host",
-        )
+    _check_host(parts.hostname, parts.netloc)
     if port == 0:
-        raise ValidationError("Use a port from 1 to 65535.", code="invalid_port")
+        raise ValidationError("Use a port number from 1 to 65535.", code="invalid_port")
     if "?" in value:
         raise ValidationError(
             "Remove the query string from the base URL; steps add their own.",
@@ -120,20 +178,96 @@ def validate_base_url(value: str) -> None:
         )
 
 
+# Characters that RFC 3986 does not allow anywhere in a URL, and that
+# browsers and HTTP clients percent-encode or reject inconsistently.
+_UNSAFE_URL_CHARACTERS = frozenset('<>"{}|\\^`')
+
+# A "%" that does not start a percent-encoded octet (RFC 3986, section 2.1).
+_BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _check_url_characters(value: str) -> None:
+    invisible = next(
+        (char for char in value if unicodedata.category(char) == "Cf"), None
+    )
+    if invisible is not None:
+        # Unlike names, a URL gets no exception for U+200C and U+200D: the
+        # IDNA encoding of a host drops them, so the host would silently
+        # change.
+        raise ValidationError(
+            "Remove the invisible character %(code_point)s from the base URL.",
+            code="invisible_characters",
+            params={"code_point": code_point(invisible)},
+        )
+    unsafe = next((char for char in value if char in _UNSAFE_URL_CHARACTERS), None)
+    if unsafe is not None:
+        raise ValidationError(
+            "Remove the character “%(char)s” from the base URL, or percent-encode "
+            "it as %(encoded)s; it is not valid in a URL.",
+            code="invalid_characters",
+            params={"char": unsafe, "encoded": f"%{ord(unsafe):02X}"},
+        )
+    if _BAD_PERCENT_RE.search(value):
+        raise ValidationError(
+            "Write a percent sign in the base URL as %25: a % must be followed by "
+            "two hex digits, as in %20.",
+            code="invalid_percent_encoding",
+        )
+
+
 _HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$")
 
+# A last label that makes URL parsers read the whole host as an IPv4 number.
+# The WHATWG URL standard does so, and so does glibc's getaddrinfo, which
+# many HTTP clients call: "2130706433", "0x7f000001", "127.1" and
+# "0177.0.0.1" all reach 127.0.0.1.
+_NUMERIC_LABEL_RE = re.compile(r"^(?:[0-9]+|0[xX][0-9A-Fa-f]*)$")
 
-def _is_valid_host(hostname: str, netloc: str) -> bool:
+
+def _check_host(hostname: str, netloc: str) -> None:
     if netloc.startswith("["):
         # urlsplit has already checked that a bracketed host is an IPv6
         # address.
-        return True
+        return
+    symbol = next(
+        (
+            char
+            for char in hostname
+            if not char.isascii() and unicodedata.category(char)[0] not in "LMN"
+        ),
+        None,
+    )
+    if symbol is not None:
+        raise ValidationError(
+            "Remove “%(char)s” from the host name; a host name may contain only "
+            "letters, digits, hyphens and dots.",
+            code="invalid_host",
+            params={"char": symbol},
+        )
     try:
         ascii_host = hostname.encode("idna").decode("ascii")
     except UnicodeError:
-        return False
+        ascii_host = ""
     labels = ascii_host.rstrip(".").split(".")
-    return all(_HOST_LABEL_RE.match(label) for label in labels)
+    if not all(_HOST_LABEL_RE.match(label) for label in labels):
+        raise ValidationError(
+            "Enter a valid host name or IP address in the base URL.",
+            code="invalid_host",
+        )
+    if _NUMERIC_LABEL_RE.match(labels[-1]) and not _is_dotted_ipv4(hostname):
+        raise ValidationError(
+            "Write IPv4 addresses as four decimal numbers, such as 192.0.2.10.",
+            code="invalid_host",
+        )
+
+
+def _is_dotted_ipv4(hostname: str) -> bool:
+    # ipaddress accepts only four decimal numbers without leading zeros.
+    try:
+        ipaddress.IPv4Address(hostname)
+    except ValueError:
+        return False
+    return True
 
 
 def _has_dot_segment(path: str) -> bool:
@@ -149,7 +283,7 @@ def validate_header_name(value: str) -> None:
     """Reject a header name that is not an RFC 9110 token or is reserved."""
     if not _TOKEN_RE.match(value):
         raise ValidationError(
-            "Use only letters, digits and !#$%%&'*+-.^_`|~ in a header name, "
+            "Use only letters, digits and !#$%&'*+-.^_`|~ in a header name, "
             "with no spaces or colons.",
             code="invalid_header_name",
         )

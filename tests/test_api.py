@@ -306,6 +306,36 @@ def test_endpoints_search(client, populated, viewer):
     assert [item["name"] for item in response.json()["results"]] == ["Status"]
 
 
+@pytest.mark.parametrize("query", ["%00", "status%00.test", "%1F%7F"])
+def test_endpoints_search_ignores_control_characters(client, populated, viewer, query):
+    url = workflow_url("endpoints", populated) + f"?q={query}"
+
+    response = client.get(url, **token_header(viewer))
+
+    assert response.status_code == 200
+    assert "Status" in [item["name"] for item in response.json()["results"]]
+
+
+def test_workflow_search_ignores_nul(client, populated, viewer):
+    url = reverse("api:workflow_list") + "?q=Inci%00dents"
+
+    response = client.get(url, **token_header(viewer))
+
+    assert response.status_code == 200
+    assert [item["name"] for item in response.json()["results"]] == ["Incidents"]
+
+
+def test_user_search_ignores_nul(client, manager):
+    make_user("alice")
+
+    response = client.get(
+        reverse("api:user_list") + "?q=ali%00ce", **token_header(manager)
+    )
+
+    assert response.status_code == 200
+    assert [user["username"] for user in response.json()["results"]] == ["alice"]
+
+
 def test_steps_content(client, populated, viewer):
     response = client.get(workflow_url("steps", populated), **token_header(viewer))
 

@@ -1,5 +1,6 @@
 """List pages: order, search and pagination of workflows and endpoints."""
 
+import pytest
 from django.urls import reverse
 
 from endpoints.models import Workflow
@@ -69,3 +70,25 @@ def test_endpoint_pages_split_without_overlap(manager_client, workflow):
     assert len(first) == 100
     assert len(names) == len(set(names)) == 121
     assert names == ["Console", *sorted(names[1:])]
+
+
+@pytest.mark.parametrize("query", ["\x00", "Tick\x00ets", "\x00\x1f\x7f", "\x07tick"])
+def test_endpoint_search_ignores_control_characters(viewer_client, workflow, query):
+    make_basic_endpoint(workflow, name="Tickets")
+
+    response = viewer_client.get(workflow.get_absolute_url(), {"q": query})
+
+    assert response.status_code == 200
+    assert "\x00" not in response.context["query"]
+    names = [endpoint.name for endpoint in response.context["endpoint_page"]]
+    assert "Tickets" in names
+
+
+def test_endpoint_search_of_nul_lists_all(viewer_client, workflow):
+    make_basic_endpoint(workflow, name="Tickets")
+
+    response = viewer_client.get(workflow.get_absolute_url() + "?q=%00")
+
+    assert response.status_code == 200
+    assert response.context["query"] == ""
+    assert len(response.context["endpoint_page"]) == 2

@@ -152,7 +152,9 @@ def test_typed_token_replaces_token(manager_client, workflow):
 
 def test_clear_box_removes_optional_secret(manager_client, workflow):
     endpoint = make_custom_header_endpoint(workflow, id_value="acct-42")
-    data = endpoint_form_data(endpoint, **{"auth-id_value_1": "on"})
+    data = endpoint_form_data(
+        endpoint, **{"auth-id_value_1": "on", "auth-id_header_name": ""}
+    )
 
     response = manager_client.post(endpoint.get_absolute_url(), data)
 
@@ -160,6 +162,20 @@ def test_clear_box_removes_optional_secret(manager_client, workflow):
     config = AuthConfig.objects.get(pk=endpoint.pk)
     assert "id_value" not in config.stored_secrets()
     assert config.stored_secrets()["token"] == "key-123456"
+
+
+def test_clearing_id_value_needs_header_cleared(manager_client, workflow):
+    endpoint = make_custom_header_endpoint(workflow, id_value="acct-42")
+    before = endpoint.auth.stored_secrets()
+    data = endpoint_form_data(endpoint, **{"auth-id_value_1": "on"})
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    assert error_codes(response.context["auth_form"], "id_value") == [
+        "id_value_missing"
+    ]
+    assert "Enter the ID value, or clear the ID header." in response.content.decode()
+    assert AuthConfig.objects.get(pk=endpoint.pk).stored_secrets() == before
 
 
 def test_clear_box_shown_only_for_optional(manager_client, workflow):
@@ -294,6 +310,57 @@ def test_failed_edit_does_not_echo_secrets(manager_client, workflow):
     assert response.status_code == 200
     assert b"PLANTED-stored-pw-5566" not in response.content
     assert b"PLANTED-typed-pw-7788" not in response.content
+
+
+def test_secret_of_4096_characters_saves(manager_client, workflow, endpoint):
+    password = "p" * 4096
+    data = endpoint_form_data(endpoint, **{"auth-password_0": password})
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    assert response.status_code == 302
+    credential = AuthConfig.objects.get(pk=endpoint.pk).stored_secrets()["credential"]
+    assert decode_credential(credential) == ("svc", password)
+
+
+@pytest.mark.parametrize(
+    ("make_endpoint", "field", "fields"),
+    [
+        (make_basic_endpoint, "password", {}),
+        (make_token_endpoint, "token", {}),
+        (make_custom_header_endpoint, "id_value", {"id_value": "acct-42"}),
+    ],
+)
+def test_secret_over_4096_characters_rejected(
+    manager_client, workflow, make_endpoint, field, fields
+):
+    endpoint = make_endpoint(workflow, **fields)
+    before = endpoint.auth.stored_secrets()
+    data = endpoint_form_data(endpoint, **{f"auth-{field}_0": "x" * 4097})
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    assert error_codes(response.context["auth_form"], field) == ["max_length"]
+    assert "Use at most 4,096 characters (this value has 4,097)." in (
+        response.content.decode()
+    )
+    assert AuthConfig.objects.get(pk=endpoint.pk).stored_secrets() == before
+
+
+def test_missing_secret_has_standard_message(manager_client, workflow):
+    url = reverse("endpoints:endpoint_create", args=[workflow.pk])
+    data = {
+        "auth_type": "basic",
+        "name": "Tickets",
+        "base_url": "https://tickets.example.test/api",
+        "auth-username": "svc",
+    }
+
+    response = manager_client.post(url, data)
+
+    assert response.context["auth_form"].errors["password"] == [
+        "This field is required."
+    ]
 
 
 def console_pages(planted) -> list[str]:

@@ -131,6 +131,45 @@ def test_duplicate_step_name_rejected(manager_client, workflow):
     assert Step.objects.filter(workflow=workflow).count() == 1
 
 
+def test_label_with_line_break_names_label(manager_client, workflow, endpoint):
+    data = step_data(usages=[{"endpoint": endpoint.pk, "label": "tick\nets"}])
+
+    response = manager_client.post(create_url(workflow), data)
+
+    row = response.context["formset"].forms[0]
+    assert error_codes(row, "label") == ["control_characters"]
+    assert row.errors["label"] == [
+        "Remove the line breaks and control characters from the label."
+    ]
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u202e", "\u2067", "\ufeff"])
+def test_label_with_invisible_character_rejected(
+    manager_client, workflow, endpoint, char
+):
+    data = step_data(usages=[{"endpoint": endpoint.pk, "label": f"tick{char}ets"}])
+
+    response = manager_client.post(create_url(workflow), data)
+
+    row = response.context["formset"].forms[0]
+    assert error_codes(row, "label") == ["invisible_characters"]
+    assert (
+        "from the label; with it, two labels can look the same."
+        in (row.errors["label"][0])
+    )
+    assert not Step.objects.filter(name="Close ticket").exists()
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u202e", "\u2068", "\ufeff"])
+def test_step_name_with_invisible_character_rejected(manager_client, workflow, char):
+    response = manager_client.post(
+        create_url(workflow), step_data(name=f"Close{char} ticket")
+    )
+
+    assert error_codes(response.context["form"], "name") == ["invisible_characters"]
+    assert not Step.objects.exists()
+
+
 def test_remove_usage_from_step(manager_client, workflow, used_endpoint):
     step = used_endpoint.usages.get().step
     usage = step.usages.get()

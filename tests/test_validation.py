@@ -4,10 +4,11 @@ import html
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from endpoints.models import AuthConfig, Endpoint, Workflow
-from endpoints.validators import validate_base_url
+from endpoints.validators import validate_base_url, validate_header_name
 from tests.conftest import (
     endpoint_form_data,
     error_codes,
@@ -73,10 +74,35 @@ BAD_BASE_URLS = [
     ("https://tickets.example.test/a/./b", "dot_segment"),
     ("https://tickets.example.test/a/%2e%2e/admin", "dot_segment"),
     ("https://tickets.example.test/a/.%2E/admin", "dot_segment"),
-    ("https://tickets.example.test:99999/api", "invalid"),
-    ("https://tickets.example.test:http/api", "invalid"),
+    ("https://tickets.example.test:99999/api", "invalid_port"),
+    ("https://tickets.example.test:http/api", "invalid_port"),
     ("https://tickets.example.test:0/api", "invalid_port"),
+    ("https://[::1/api", "invalid"),
     ("https://tick_ets!.example.test/api", "invalid_host"),
+    ("http://2130706433/", "invalid_host"),
+    ("http://0x7f000001/", "invalid_host"),
+    ("http://0X7F.0.0.1/", "invalid_host"),
+    ("http://127.1/", "invalid_host"),
+    ("http://0177.0.0.1/", "invalid_host"),
+    ("http://127.0.0.1./", "invalid_host"),
+    ("http://api.example.123/", "invalid_host"),
+    ("https://🙂.example.test/", "invalid_host"),
+    ("https://tickets.example.test/<script>", "invalid_characters"),
+    ("https://tickets.example.test/a>b", "invalid_characters"),
+    ('https://tickets.example.test/a"b', "invalid_characters"),
+    ("https://tickets.example.test/{id}", "invalid_characters"),
+    ("https://tickets.example.test/a|b", "invalid_characters"),
+    ("https://tickets.example.test/a\\b", "invalid_characters"),
+    ("https://tickets.example.test\\@evil.example.test/", "invalid_characters"),
+    ("https://tickets.example.test/a^b", "invalid_characters"),
+    ("https://tickets.example.test/a`b", "invalid_characters"),
+    ("https://tickets.example.test/%zz", "invalid_percent_encoding"),
+    ("https://tickets.example.test/100%", "invalid_percent_encoding"),
+    ("https://tickets.example.test/%4", "invalid_percent_encoding"),
+    ("https://tickets.example.test/a\u202eb", "invisible_characters"),
+    ("https://tick\u200bets.example.test/", "invisible_characters"),
+    ("https://tickets.example.test/\ufeff", "invisible_characters"),
+    ("https://tickets.example.test/a\u2066b", "invisible_characters"),
 ]
 
 
@@ -114,11 +140,56 @@ def test_bad_base_url_rejected_on_edit(
         "https://[::1]:8443/rest",
         "https://bücher.example.test/api",
         "https://tickets.example.test/api/%20spaced",
+        "https://tickets.example.test/api/%2Fslash%aF",
         "https://tickets.example.test/a..b/.well-known",
+        "https://192.0.2.10/api",
+        "https://10.0.0.255:8443/",
+        "https://api2.example.test/v1",
+        "https://1password.example.test/",
+        "https://例え.テスト/api",
+        "https://пример.испытание/",
+        "https://tickets.example.test/straße",
     ],
 )
 def test_good_base_url_accepted(base_url):
     validate_base_url(base_url)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        (
+            "http://127.1/",
+            "Write IPv4 addresses as four decimal numbers, such as 192.0.2.10.",
+        ),
+        ("https://tickets.example.test:99999/", "Use a port number from 1 to 65535."),
+        ("https://tickets.example.test:80abc/", "Use a port number from 1 to 65535."),
+        (
+            "https://tickets.example.test/<x>",
+            "Remove the character “<” from the "
+            "base URL, or percent-encode it as %3C; it is not valid in a URL.",
+        ),
+        (
+            "https://tickets.example.test/%zz",
+            "Write a percent sign in the base URL "
+            "as %25: a % must be followed by two hex digits, as in %20.",
+        ),
+        (
+            "https://tickets.example.test/\u202e",
+            "Remove the invisible character U+202E from the base URL.",
+        ),
+        (
+            "https://🙂.example.test/",
+            "Remove “🙂” from the host name; a host name "
+            "may contain only letters, digits, hyphens and dots.",
+        ),
+    ],
+)
+def test_bad_base_url_message(base_url, message):
+    with pytest.raises(ValidationError) as raised:
+        validate_base_url(base_url)
+
+    assert raised.value.messages == [message]
 
 
 def test_empty_name_rejected(manager_client, workflow):
@@ -164,6 +235,48 @@ def test_name_with_control_character_rejected(manager_client, workflow):
         "control_characters"
     ]
     assert stored_rows(workflow) == before
+
+
+INVISIBLE_CHARACTERS = ["\u200b", "\u202e", "\u2066", "\u2069", "\ufeff", "\u00ad"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE_CHARACTERS)
+def test_name_with_invisible_character_rejected(manager_client, workflow, char):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(manager_client, workflow, name=f"Tick{char}ets")
+
+    assert error_codes(response.context["endpoint_form"], "name") == [
+        "invisible_characters"
+    ]
+    assert stored_rows(workflow) == before
+
+
+def test_invisible_character_message_names_it(manager_client, workflow):
+    response = post_new_endpoint(manager_client, workflow, name="Zero\u200bWidth")
+
+    assert response.context["endpoint_form"].errors["name"] == [
+        "Remove the invisible character U+200B from the name; with it, two names "
+        "can look the same."
+    ]
+
+
+@pytest.mark.parametrize("name", ["می\u200cخواهم", "क्\u200dष"])
+def test_name_with_joiner_accepted(manager_client, workflow, name):
+    response = post_new_endpoint(manager_client, workflow, name=name)
+
+    assert response.status_code == 302
+    assert Endpoint.objects.filter(workflow=workflow, name=name).exists()
+
+
+@pytest.mark.parametrize("char", INVISIBLE_CHARACTERS)
+def test_workflow_name_with_invisible_character_rejected(manager_client, char):
+    response = manager_client.post(
+        reverse("endpoints:workflow_create"), {"name": f"Night{char}shift"}
+    )
+
+    assert error_codes(response.context["form"], "name") == ["invisible_characters"]
+    assert not Workflow.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -253,6 +366,31 @@ def test_basic_username_with_line_break_rejected(manager_client, workflow):
     assert stored_rows(workflow) == before
 
 
+@pytest.mark.parametrize("username", [" ", "   ", "\u3000"])
+def test_basic_username_of_spaces_rejected(manager_client, workflow, username):
+    before = stored_rows(workflow)
+
+    response = post_new_endpoint(
+        manager_client, workflow, auth_type="basic", **{"auth-username": username}
+    )
+
+    assert error_codes(response.context["auth_form"], "username") == ["required"]
+    assert response.context["auth_form"].errors["username"] == [
+        "This field is required."
+    ]
+    assert stored_rows(workflow) == before
+
+
+def test_basic_username_with_inner_space_accepted(manager_client, workflow):
+    response = post_new_endpoint(
+        manager_client, workflow, auth_type="basic", **{"auth-username": "svc ops"}
+    )
+
+    assert response.status_code == 302
+    config = AuthConfig.objects.get(endpoint__name="Tickets")
+    assert config.params["username"] == "svc ops"
+
+
 CUSTOM_HEADER_FIELDS = {
     "auth-header": "custom",
     "auth-header_name": "X-Api-Key",
@@ -321,6 +459,16 @@ def test_custom_header_value_with_line_break_rejected(
     assert stored_rows(workflow) == before
 
 
+def test_header_name_message_has_single_percent():
+    with pytest.raises(ValidationError) as raised:
+        validate_header_name("X Api")
+
+    assert raised.value.messages == [
+        "Use only letters, digits and !#$%&'*+-.^_`|~ in a header name, with no "
+        "spaces or colons."
+    ]
+
+
 def test_token_line_break_rejected_on_edit(manager_client, workflow):
     endpoint = make_custom_header_endpoint(workflow, id_value="acct-42")
     before = stored_rows(workflow)
@@ -357,6 +505,33 @@ def test_id_value_without_id_header_rejected(manager_client, workflow):
     assert stored_rows(workflow) == before
 
 
+def test_id_header_without_id_value_rejected(manager_client, workflow):
+    before = stored_rows(workflow)
+    fields = {**CUSTOM_HEADER_FIELDS, "auth-id_header_name": "X-Account"}
+
+    response = post_new_endpoint(manager_client, workflow, "token", **fields)
+
+    assert error_codes(response.context["auth_form"], "id_value") == [
+        "id_value_missing"
+    ]
+    assert response.context["auth_form"].errors["id_value"] == [
+        "Enter the ID value, or clear the ID header."
+    ]
+    assert stored_rows(workflow) == before
+
+
+def test_id_header_with_id_value_accepted(manager_client, workflow):
+    fields = {
+        **CUSTOM_HEADER_FIELDS,
+        "auth-id_header_name": "X-Account",
+        "auth-id_value_0": "acct-42",
+    }
+
+    response = post_new_endpoint(manager_client, workflow, "token", **fields)
+
+    assert response.status_code == 302
+
+
 def test_trust_self_signed_on_http_rejected(manager_client, workflow):
     before = stored_rows(workflow)
 
@@ -371,6 +546,30 @@ def test_trust_self_signed_on_http_rejected(manager_client, workflow):
         "trust_needs_https"
     ]
     assert stored_rows(workflow) == before
+
+
+def test_trust_self_signed_on_builtin_rejected(manager_client, builtin):
+    data = endpoint_form_data(builtin, trust_self_signed="on")
+
+    response = manager_client.post(builtin.get_absolute_url(), data)
+
+    assert error_codes(response.context["endpoint_form"], "trust_self_signed") == [
+        "trust_needs_https"
+    ]
+    builtin.refresh_from_db()
+    assert builtin.trust_self_signed is False
+
+
+def test_trust_rule_in_model_clean(workflow):
+    endpoint = make_basic_endpoint(workflow, base_url="http://tickets.example.test")
+    endpoint.trust_self_signed = True
+
+    with pytest.raises(ValidationError) as raised:
+        endpoint.full_clean()
+
+    assert [error.code for error in raised.value.error_dict["trust_self_signed"]] == [
+        "trust_needs_https"
+    ]
 
 
 def test_trust_self_signed_on_https_accepted(manager_client, workflow):
@@ -480,4 +679,27 @@ def test_workflow_name_of_101_characters_rejected(manager_client):
     )
 
     assert "max_length" in error_codes(response.context["form"], "name")
+    assert not Workflow.objects.exists()
+
+
+def test_workflow_description_of_2000_characters_accepted(manager_client):
+    response = manager_client.post(
+        reverse("endpoints:workflow_create"),
+        {"name": "Night shift", "description": "d" * 2000},
+    )
+
+    assert response.status_code == 302
+    assert len(Workflow.objects.get(name="Night shift").description) == 2000
+
+
+def test_workflow_description_of_2001_characters_rejected(manager_client):
+    response = manager_client.post(
+        reverse("endpoints:workflow_create"),
+        {"name": "Night shift", "description": "d" * 2001},
+    )
+
+    assert error_codes(response.context["form"], "description") == ["max_length"]
+    assert response.context["form"].errors["description"] == [
+        "Ensure this value has at most 2000 characters (it has 2001)."
+    ]
     assert not Workflow.objects.exists()

@@ -23,6 +23,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from ..models import Endpoint, Step, StepUsage, Workflow
+from ..validators import strip_control_characters
 from .authentication import ApiAuthenticationError, authenticate_request
 from .openapi import openapi_document
 
@@ -162,7 +163,7 @@ class ApiView(View):
         return int(raw)
 
     def search_query(self) -> str:
-        query = self.request.GET.get("q", "").strip()
+        query = strip_control_characters(self.request.GET.get("q", "")).strip()
         if len(query) > MAX_QUERY_LENGTH:
             raise ApiError(
                 400,

@@ -101,6 +101,16 @@ class BasicForm(AuthForm):
         "them only after the target answers 401 with a Basic challenge.",
     )
 
+    def clean_username(self) -> str:
+        # The field keeps spaces, as a username may have them, so a username
+        # of only spaces would pass the required check.
+        username = self.cleaned_data["username"]
+        if not username.strip():
+            raise ValidationError(
+                self.fields["username"].error_messages["required"], code="required"
+            )
+        return username
+
     def secret_is_set(self, name: str) -> bool:
         if name == "password":
             return bool(self.config.stored_secrets().get("credential"))

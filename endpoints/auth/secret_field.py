@@ -35,6 +35,18 @@ class SecretChange:
 
 KEEP = SecretChange(SecretAction.KEEP)
 
+# The maximum length of a typed secret. Real passwords, tokens and IDs are
+# far shorter, so the limit only keeps a pasted file or similar mistake out
+# of the database and out of request headers.
+SECRET_MAX_LENGTH = 4096
+
+
+def typed_value(data) -> str:
+    """Return the typed input from a secret widget's data, or ""."""
+    if isinstance(data, list | tuple) and data and isinstance(data[0], str):
+        return data[0]
+    return ""
+
 
 class SecretInput(forms.MultiWidget):
     """A password input that never shows its value, with a "Clear" box."""
@@ -88,7 +100,7 @@ class SecretField(forms.MultiValueField):
 
     widget = SecretInput
     default_error_messages = {
-        "required": "Enter a value.",
+        "max_length": "Use at most %(limit)s characters (this value has %(length)s).",
         "clear_required": "This value is required, so it cannot be cleared; enter "
         "a new value instead.",
         "set_and_clear": "Either enter a new value or tick “Clear”, not both.",
@@ -124,6 +136,15 @@ class SecretField(forms.MultiValueField):
                 )
             return SecretChange(SecretAction.CLEAR)
         if typed:
+            if len(typed) > SECRET_MAX_LENGTH:
+                raise ValidationError(
+                    self.error_messages["max_length"],
+                    code="max_length",
+                    params={
+                        "limit": f"{SECRET_MAX_LENGTH:,}",
+                        "length": f"{len(typed):,}",
+                    },
+                )
             for validator in self.validators:
                 validator(typed)
             return SecretChange(SecretAction.SET, typed)

@@ -98,6 +98,7 @@ class TokenForm(AuthForm):
         cleaned = super().clean()
         if cleaned.get("header") != CUSTOM:
             return cleaned
+
         id_header = cleaned.get("id_header_name")
         id_value_set = self._id_value_present(cleaned.get("id_value"))
         # An invalid ID header name already has its own error.
@@ -109,6 +110,18 @@ class TokenForm(AuthForm):
                     code="id_header_missing",
                 ),
             )
+
+        # An ID header with no value would not be sent, and the page would not
+        # show that. An invalid ID value already has its own error.
+        if id_header and not id_value_set and "id_value" not in self.errors:
+            self.add_error(
+                "id_value",
+                ValidationError(
+                    "Enter the ID value, or clear the ID header.",
+                    code="id_value_missing",
+                ),
+            )
+
         token_header = cleaned.get("header_name")
         if token_header and id_header and token_header.lower() == id_header.lower():
             self.add_error(

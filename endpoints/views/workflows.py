@@ -23,6 +23,7 @@ from .. import activity
 from ..export import ExportLeakError, build_export
 from ..forms import WorkflowForm
 from ..models import ActivityEntry, Endpoint, Step, StepUsage, Workflow
+from ..validators import strip_control_characters
 from . import mixins
 from .imports import IMPORT_PERMISSIONS
 
@@ -132,7 +133,7 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        query = self.request.GET.get("q", "").strip()
+        query = strip_control_characters(self.request.GET.get("q", "")).strip()
 
         endpoints = (
             Endpoint.objects.filter(workflow=self.object)
