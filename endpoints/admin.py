@@ -9,6 +9,7 @@ form validates them.
 import io
 import zipfile
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import Count, F
@@ -16,7 +17,7 @@ from django.http import HttpResponse
 from django.utils.http import content_disposition_header
 
 from . import activity
-from .export import ExportLeakError, build_export
+from .export import ExportCheckError, build_export
 from .models import (
     ActivityEntry,
     ApiToken,
@@ -99,29 +100,26 @@ def unique_filenames(names: list[str]) -> list[str]:
 def export_workflows(modeladmin, request, queryset):
     """Download one export file, or a zip of them for several workflows.
 
-    Each file is cleared and scanned for secrets as on the export page; if
-    any would leak a secret, nothing is downloaded.
+    Each file passes the same checks as on the export page; if one fails,
+    nothing is downloaded.
     """
     workflows = list(queryset.order_by("name_key"))
     exports = []
     for workflow in workflows:
         try:
             exports.append(build_export(workflow))
-        except ExportLeakError as error:
+        except ExportCheckError as error:
             activity.record(
                 ActivityEntry.Event.EXPORTED,
                 actor=request.user,
                 workflow=workflow,
                 outcome=ActivityEntry.Outcome.FAILURE,
-                detail="Export from the admin stopped: it would have contained a "
-                "secret of " + ", ".join(error.endpoint_names) + ".",
+                detail=f"From the admin. {error.activity_detail()}",
             )
             modeladmin.message_user(
                 request,
-                f"Nothing was exported: the export of “{workflow.name}” would have "
-                "contained a stored secret of "
-                + ", ".join(f"“{name}”" for name in error.endpoint_names)
-                + ". Report this to the console's maintainers.",
+                f"Nothing was exported. Workflow “{workflow.name}”: "
+                f"{error.user_message()}",
                 messages.ERROR,
             )
             return None
@@ -186,12 +184,67 @@ class WorkflowAdmin(admin.ModelAdmin):
         return deleted, model_count, perms_needed, protected
 
 
+class EndpointAdminForm(forms.ModelForm):
+    """The admin's endpoint form, which rejects a save from a stale page.
+
+    ``loaded_version`` carries the version that the page showed. The admin
+    runs the whole POST in one transaction, so on PostgreSQL the row lock
+    taken by the check holds until the save that increments the version.
+    """
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Endpoint
+        fields = ["workflow", "name", "base_url", "trust_self_signed", "assigned_user"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk:
+            return cleaned
+        # A missing or damaged version counts as stale, as on the console's
+        # endpoint page. The field is hidden, so its own error would not show.
+        self._errors.pop("loaded_version", None)
+        loaded = cleaned.get("loaded_version")
+        if loaded is None:
+            raise forms.ValidationError(
+                "This page is out of date; reload it and make your changes again.",
+                code="edit_conflict",
+            )
+        # NOTE: Django skips select_for_update on SQLite, so there the check
+        # and the save are not one locked step, and a save that lands between
+        # them is not detected here. The console's form checks and increments
+        # the version in one UPDATE instead.
+        current = (
+            Endpoint.objects.select_for_update()
+            .filter(pk=self.instance.pk)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if loaded != current:
+            raise forms.ValidationError(
+                "Someone else saved this endpoint after you opened this page "
+                "(version %(loaded)s was loaded, version %(current)s is stored). "
+                "Nothing was saved. Reload the page to see the stored values, then "
+                "make your changes again.",
+                code="edit_conflict",
+                params={"loaded": loaded, "current": current},
+            )
+        return cleaned
+
+
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
     list_display = ["name", "workflow", "auth_type", "base_url", "is_builtin"]
     list_filter = ["is_builtin", "trust_self_signed", "workflow"]
     list_select_related = ["workflow", "auth"]
     search_fields = ["name", "base_url"]
+    form = EndpointAdminForm
     fields = [
         "workflow",
         "name",
@@ -200,6 +253,7 @@ class EndpointAdmin(admin.ModelAdmin):
         "assigned_user",
         "is_builtin",
         "version",
+        "loaded_version",
         "pinned_certificate_sha256",
         "pinned_certificate_at",
         "offered_certificate_at",

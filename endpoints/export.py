@@ -1,14 +1,20 @@
 """Workflow export: a versioned JSON file with every credential cleared.
 
 Each endpoint is exported with the No Authorization type, no auth fields at
-all and ``trust_self_signed`` off, whatever it has in the console. Before
-the file is handed out, its bytes are scanned for every secret stored for
-the workflow's endpoints, so that a field added to the export by mistake
-aborts the export instead of leaking.
+all and ``trust_self_signed`` off, whatever it has in the console. Two
+checks guard against a change to this module that would leak a credential,
+and abort the export instead:
+
+- every key at every level must be a field that the format defines (the
+  ``*_FIELDS`` tables below), with a value of that field's JSON type, so a
+  field added by mistake is caught whatever it contains;
+- every string value is compared with every secret stored for the
+  workflow's endpoints, so a secret written into a defined field is caught.
 """
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -21,19 +27,129 @@ logger = logging.getLogger(__name__)
 EXPORT_FORMAT = "endpoint-console-workflow"
 EXPORT_FORMAT_VERSION = 1
 
-# NOTE: secrets shorter than this are not scanned for, because a value of one
-# to three characters matches ordinary text in almost any export.
-MIN_SCANNED_SECRET_LENGTH = 4
+# The fields of each object of the format, with their JSON types. The export
+# writes exactly these, and the importer accepts exactly these.
+ROOT_FIELDS = {
+    "format": str,
+    "format_version": int,
+    "exported_at": str,
+    "workflow": dict,
+    "endpoints": list,
+    "steps": list,
+}
+WORKFLOW_FIELDS = {"name": str, "description": str}
+ENDPOINT_FIELDS = {
+    "name": str,
+    "base_url": str,
+    "builtin": bool,
+    "trust_self_signed": bool,
+    "auth_type": str,
+}
+STEP_FIELDS = {"name": str, "kind": str, "usages": list}
+USAGE_FIELDS = {"endpoint": str, "label": str}
+
+# A stored secret this long aborts the export when any string of it contains
+# the secret. A shorter one aborts it only when a string equals it, because
+# short values such as "test" occur inside ordinary names and URLs.
+#
+# NOTE: a failed export reveals that some text of the workflow matches a
+# stored secret. A manager who puts a guess into a name or description and
+# exports can confirm a guessed short secret, or a long one guessed whole.
+# Only users who may view the workflow can export it.
+LEAK_SUBSTRING_MIN_LENGTH = 8
 
 
-class ExportLeakError(Exception):
-    """Raised when an export would contain a stored secret."""
+class ExportCheckError(Exception):
+    """Raised when an export fails a check, so that nothing is handed out."""
 
-    def __init__(self, endpoint_names: list[str]):
-        super().__init__(
-            "The export contains a secret of endpoint(s): " + ", ".join(endpoint_names)
+    def user_message(self) -> str:
+        """Return what failed and what to do, for the page; never a secret."""
+        raise NotImplementedError
+
+    def activity_detail(self) -> str:
+        """Return a short description for the activity stream."""
+        raise NotImplementedError
+
+
+class ExportSchemaError(ExportCheckError):
+    """Raised when the export data has a field that the format does not define.
+
+    Only a fault in this module causes it.
+    """
+
+    def __init__(self, paths: list[str]):
+        super().__init__("The export has undefined fields: " + ", ".join(paths))
+        self.paths = paths
+
+    def user_message(self) -> str:
+        fields = "a field" if len(self.paths) == 1 else "fields"
+        return (
+            f"The export was stopped because it contains {fields} that the export "
+            f"format does not define: {', '.join(self.paths)}. Nothing was "
+            "downloaded. This is a fault in the console; report it to the "
+            "console's maintainers."
         )
-        self.endpoint_names = endpoint_names
+
+    def activity_detail(self) -> str:
+        return f"Export stopped: undefined fields {', '.join(self.paths)}."
+
+
+@dataclass(frozen=True)
+class LeakFinding:
+    """A string of the export that matches a stored secret of an endpoint.
+
+    Both texts are safe to show: a name that matches a secret is replaced
+    by a description of it.
+    """
+
+    endpoint: str
+    location: str
+
+
+class ExportLeakError(ExportCheckError):
+    """Raised when a string of the export matches a stored secret."""
+
+    def __init__(self, findings: list[LeakFinding]):
+        self.findings = findings
+        super().__init__(
+            "The export contains a stored secret of " + self._endpoints_text()
+        )
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The endpoints whose secrets were found, as shown in messages."""
+        return list(dict.fromkeys(finding.endpoint for finding in self.findings))
+
+    def _endpoints_text(self) -> str:
+        return _join_words(self.endpoints)
+
+    def _locations_text(self) -> str:
+        """Return the joined locations and the verb that agrees with them."""
+        locations = list(dict.fromkeys(finding.location for finding in self.findings))
+        verb = "contains" if len(locations) == 1 else "contain"
+        return f"{_join_words(locations)} {verb}"
+
+    def user_message(self) -> str:
+        several = len(self.endpoints) > 1
+        return (
+            f"The export was stopped because {self._locations_text()} a stored "
+            f"secret of {self._endpoints_text()}. Nothing was downloaded. Change "
+            f"the secret of {'those endpoints' if several else 'that endpoint'}, "
+            "or change the name, description or URL text that contains it, then "
+            "export again."
+        )
+
+    def activity_detail(self) -> str:
+        return (
+            f"Export stopped: {self._locations_text()} a stored secret of "
+            f"{self._endpoints_text()}."
+        )
+
+
+def _join_words(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 @dataclass(frozen=True)
@@ -84,29 +200,119 @@ def export_data(workflow: Workflow) -> dict:
     }
 
 
-def _encoded_forms(secret: str) -> set[str]:
-    # A secret appears in JSON text escaped, with or without ensure_ascii.
-    return {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-    }
+def _object_problems(value, fields: dict, path: str) -> list[str]:
+    # Returns the paths of undefined keys and of values of the wrong type.
+    if not isinstance(value, dict):
+        return [path]
+    problems = []
+    for key, item in value.items():
+        item_path = f"{path}.{key}" if path else str(key)
+        expected = fields.get(key)
+        # bool is a subclass of int, so the type is compared exactly.
+        if expected is None or type(item) is not expected:
+            problems.append(item_path)
+    return problems
 
 
-def find_leaks(workflow: Workflow, content: bytes) -> list[str]:
-    """Return the names of endpoints whose stored secrets occur in content."""
-    text = content.decode("utf-8")
-    leaking = []
-    endpoints = Endpoint.objects.filter(workflow=workflow).select_related("auth")
-    for endpoint in endpoints:
-        secrets = endpoint.auth.type.secret_values()
-        for secret in secrets:
-            if len(secret) < MIN_SCANNED_SECRET_LENGTH:
-                continue
-            if any(form in text for form in _encoded_forms(secret)):
-                leaking.append(endpoint.name)
-                break
-    return leaking
+def find_undefined_fields(data: dict) -> list[str]:
+    """Return the paths in ``data`` that the export format does not define."""
+    problems = _object_problems(data, ROOT_FIELDS, "")
+    if problems:
+        return problems
+    problems += _object_problems(data["workflow"], WORKFLOW_FIELDS, "workflow")
+    for index, endpoint in enumerate(data["endpoints"]):
+        problems += _object_problems(endpoint, ENDPOINT_FIELDS, f"endpoints[{index}]")
+    for index, step in enumerate(data["steps"]):
+        path = f"steps[{index}]"
+        step_problems = _object_problems(step, STEP_FIELDS, path)
+        problems += step_problems
+        if step_problems:
+            continue
+        for usage_index, usage in enumerate(step["usages"]):
+            problems += _object_problems(
+                usage, USAGE_FIELDS, f"{path}.usages[{usage_index}]"
+            )
+    return problems
+
+
+def _strings(value, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    # Yields (path, string) for every string value, at any depth.
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def matches_secret(text: str, secret: str) -> bool:
+    """Return whether ``text`` reveals ``secret`` under the export's rule.
+
+    The text must equal the secret, or contain it when the secret has at
+    least `LEAK_SUBSTRING_MIN_LENGTH` characters.
+    """
+    if not secret:
+        return False
+    if text == secret:
+        return True
+    return len(secret) >= LEAK_SUBSTRING_MIN_LENGTH and secret in text
+
+
+class _LeakScanner:
+    """Compares the export's strings with the workflow's stored secrets."""
+
+    def __init__(self, workflow: Workflow):
+        endpoints = Endpoint.objects.filter(workflow=workflow).select_related("auth")
+        self.secrets_by_endpoint = [
+            (endpoint.name, endpoint.auth.type.secret_values())
+            for endpoint in endpoints
+        ]
+        self.all_secrets = [
+            secret for _, secrets in self.secrets_by_endpoint for secret in secrets
+        ]
+
+    def findings(self, data: dict) -> list[LeakFinding]:
+        found = []
+        for path, text in _strings(data):
+            for endpoint_name, secrets in self.secrets_by_endpoint:
+                if any(matches_secret(text, secret) for secret in secrets):
+                    found.append(
+                        LeakFinding(
+                            endpoint=self.shown_name(endpoint_name, "an endpoint"),
+                            location=self.location(path, data),
+                        )
+                    )
+        return found
+
+    def shown_name(self, name: str, kind: str) -> str:
+        """Return the quoted name, or a description if it matches a secret."""
+        if any(matches_secret(name, secret) for secret in self.all_secrets):
+            return f"{kind} whose name matches a stored secret"
+        return f"“{name}”"
+
+    def location(self, path: tuple, data: dict) -> str:
+        """Return where in the workflow a string of the export comes from."""
+        match path:
+            case ("workflow", "name"):
+                return "the workflow name"
+            case ("workflow", "description"):
+                return "the workflow description"
+            case ("endpoints", int(), "name"):
+                return "an endpoint name"
+            case ("endpoints", int() as index, "base_url"):
+                name = data["endpoints"][index]["name"]
+                return f"the base URL of {self.shown_name(name, 'an endpoint')}"
+            case ("steps", int(), "name"):
+                return "a step name"
+            case ("steps", int() as index, "usages", int(), "endpoint" | "label"):
+                name = data["steps"][index]["name"]
+                return f"a usage in {self.shown_name(name, 'a step')}"
+        dotted = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in path
+        )
+        return f"the field {dotted.lstrip('.')}"
 
 
 def export_filename(workflow: Workflow) -> str:
@@ -116,17 +322,29 @@ def export_filename(workflow: Workflow) -> str:
 
 
 def build_export(workflow: Workflow) -> ExportFile:
-    """Serialize the workflow and check it for secrets.
+    """Serialize the workflow after checking its fields and strings.
 
-    Raises `ExportLeakError` naming the endpoints whose secrets were found.
+    Raises `ExportSchemaError` for a field that the format does not define,
+    and `ExportLeakError` naming the endpoints whose secrets were found.
     """
-    content = json.dumps(export_data(workflow), indent=2, ensure_ascii=False).encode()
-    leaking = find_leaks(workflow, content)
-    if leaking:
+    data = export_data(workflow)
+    undefined = find_undefined_fields(data)
+    if undefined:
         logger.error(
-            "event=export_aborted workflow_id=%s leaking_endpoints=%d",
+            "event=export_aborted workflow_id=%s reason=undefined_fields fields=%s",
             workflow.pk,
-            len(leaking),
+            ",".join(undefined),
         )
-        raise ExportLeakError(leaking)
+        raise ExportSchemaError(undefined)
+    findings = _LeakScanner(workflow).findings(data)
+    if findings:
+        error = ExportLeakError(findings)
+        logger.warning(
+            "event=export_aborted workflow_id=%s reason=secret_in_text "
+            "leaking_endpoints=%d",
+            workflow.pk,
+            len(error.endpoints),
+        )
+        raise error
+    content = json.dumps(data, indent=2, ensure_ascii=False).encode()
     return ExportFile(filename=export_filename(workflow), content=content)

@@ -33,7 +33,15 @@ from django.db import IntegrityError, transaction
 
 from . import activity
 from .auth import registry
-from .export import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
+from .export import (
+    ENDPOINT_FIELDS,
+    EXPORT_FORMAT,
+    EXPORT_FORMAT_VERSION,
+    ROOT_FIELDS,
+    STEP_FIELDS,
+    USAGE_FIELDS,
+    WORKFLOW_FIELDS,
+)
 from .models import (
     BUILTIN_ENDPOINT_NAME,
     ActivityEntry,
@@ -57,25 +65,6 @@ MAX_LISTED_PROBLEMS = 50
 
 # The maximum length of a value quoted back in a message.
 MAX_QUOTED_CHARS = 60
-
-ROOT_FIELDS = {
-    "format": str,
-    "format_version": int,
-    "exported_at": str,
-    "workflow": dict,
-    "endpoints": list,
-    "steps": list,
-}
-WORKFLOW_FIELDS = {"name": str, "description": str}
-ENDPOINT_FIELDS = {
-    "name": str,
-    "base_url": str,
-    "builtin": bool,
-    "trust_self_signed": bool,
-    "auth_type": str,
-}
-STEP_FIELDS = {"name": str, "kind": str, "usages": list}
-USAGE_FIELDS = {"endpoint": str, "label": str}
 
 # Field names that carry authentication in the console's models or in some
 # auth type's form. An endpoint with one of them is reported as containing

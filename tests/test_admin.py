@@ -3,10 +3,13 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.test import Client
 from django.urls import reverse
 
 from endpoints.models import AuthConfig, Endpoint, Step, StepUsage, Workflow
 from tests.conftest import (
+    endpoint_form_data,
+    error_codes,
     make_basic_endpoint,
     make_custom_header_endpoint,
     make_step,
@@ -136,14 +139,26 @@ def test_builtin_delete_page_rejected(admin_client, builtin):
     assert Endpoint.objects.filter(pk=builtin.pk).exists()
 
 
-def test_builtin_name_read_only_in_admin(admin_client, builtin):
+def admin_endpoint_data(endpoint, **overrides) -> dict:
+    """Return the admin change form's POST data for an endpoint as loaded."""
     data = {
-        "name": "Renamed",
-        "base_url": "https://renamed.example.test",
+        "name": endpoint.name,
+        "base_url": endpoint.base_url,
+        "loaded_version": str(endpoint.version),
         "auth-TOTAL_FORMS": "1",
         "auth-INITIAL_FORMS": "1",
-        "auth-0-endpoint": str(builtin.pk),
+        "auth-0-endpoint": str(endpoint.pk),
     }
+    if endpoint.trust_self_signed:
+        data["trust_self_signed"] = "on"
+    data.update(overrides)
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def test_builtin_name_read_only_in_admin(admin_client, builtin):
+    data = admin_endpoint_data(
+        builtin, name="Renamed", base_url="https://renamed.example.test"
+    )
 
     admin_client.post(change_url(builtin), data)
 
@@ -153,20 +168,125 @@ def test_builtin_name_read_only_in_admin(admin_client, builtin):
 
 
 def test_endpoint_edit_in_admin_saves(admin_client, endpoint):
-    data = {
-        "name": "Tickets v2",
-        "base_url": "https://tickets.example.test/v2",
-        "auth-TOTAL_FORMS": "1",
-        "auth-INITIAL_FORMS": "1",
-        "auth-0-endpoint": str(endpoint.pk),
-    }
+    data = admin_endpoint_data(
+        endpoint, name="Tickets v2", base_url="https://tickets.example.test/v2"
+    )
 
     response = admin_client.post(change_url(endpoint), data)
 
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert endpoint.name == "Tickets v2"
+    assert endpoint.version == 2
     assert endpoint.auth.stored_secrets()["credential"]
+
+
+def test_admin_change_page_carries_version(admin_client, endpoint):
+    response = admin_client.get(change_url(endpoint))
+
+    form = response.context["adminform"].form
+    assert form["loaded_version"].value() == 1
+    assert b'name="loaded_version"' in response.content
+
+
+@pytest.fixture
+def console_client(manager):
+    client = Client()
+    client.force_login(manager)
+    return client
+
+
+def test_stale_admin_save_rejected(admin_client, console_client, endpoint):
+    stale = admin_endpoint_data(endpoint, name="Admin name")
+    console_data = endpoint_form_data(
+        endpoint, base_url="https://console.example.test/api"
+    )
+    assert (
+        console_client.post(endpoint.get_absolute_url(), console_data).status_code
+        == 302
+    )
+
+    response = admin_client.post(change_url(endpoint), stale)
+
+    assert response.status_code == 200
+    assert error_codes(response.context["adminform"].form, "__all__") == [
+        "edit_conflict"
+    ]
+    assert b"Someone else saved this endpoint" in response.content
+    endpoint.refresh_from_db()
+    assert endpoint.name == "Tickets"
+    assert endpoint.base_url == "https://console.example.test/api"
+    assert endpoint.version == 2
+
+
+def test_admin_save_without_version_rejected(admin_client, endpoint):
+    data = admin_endpoint_data(endpoint, name="Admin name", loaded_version=None)
+
+    response = admin_client.post(change_url(endpoint), data)
+
+    assert error_codes(response.context["adminform"].form, "__all__") == [
+        "edit_conflict"
+    ]
+    endpoint.refresh_from_db()
+    assert endpoint.name == "Tickets"
+
+
+def test_admin_save_with_damaged_version_rejected(admin_client, endpoint):
+    data = admin_endpoint_data(endpoint, name="Admin name", loaded_version="1x")
+
+    response = admin_client.post(change_url(endpoint), data)
+
+    assert error_codes(response.context["adminform"].form, "__all__") == [
+        "edit_conflict"
+    ]
+    endpoint.refresh_from_db()
+    assert endpoint.name == "Tickets"
+
+
+def test_console_save_after_admin_conflicts(admin_client, console_client, endpoint):
+    console_data = endpoint_form_data(endpoint, name="Console name")
+    admin_client.post(change_url(endpoint), admin_endpoint_data(endpoint))
+
+    response = console_client.post(endpoint.get_absolute_url(), console_data)
+
+    assert response.status_code == 409
+    endpoint.refresh_from_db()
+    assert endpoint.name == "Tickets"
+
+
+def test_admin_trust_on_http_rejected(admin_client, workflow):
+    endpoint = make_basic_endpoint(workflow, base_url="http://localhost/")
+    data = admin_endpoint_data(endpoint, trust_self_signed="on")
+
+    response = admin_client.post(change_url(endpoint), data)
+
+    assert error_codes(response.context["adminform"].form, "trust_self_signed") == [
+        "trust_needs_https"
+    ]
+    endpoint.refresh_from_db()
+    assert endpoint.trust_self_signed is False
+
+
+def test_admin_trust_on_builtin_rejected(admin_client, builtin):
+    data = admin_endpoint_data(builtin, trust_self_signed="on")
+
+    response = admin_client.post(change_url(builtin), data)
+
+    assert error_codes(response.context["adminform"].form, "trust_self_signed") == [
+        "trust_needs_https"
+    ]
+    builtin.refresh_from_db()
+    assert builtin.trust_self_signed is False
+
+
+def test_admin_trust_on_https_saves(admin_client, endpoint):
+    data = admin_endpoint_data(endpoint, trust_self_signed="on")
+
+    response = admin_client.post(change_url(endpoint), data)
+
+    assert response.status_code == 302
+    endpoint.refresh_from_db()
+    assert endpoint.trust_self_signed is True
 
 
 def delete_selected(client, model, objects, confirm: bool):

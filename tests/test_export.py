@@ -176,12 +176,13 @@ def test_export_of_planted_lists_endpoints(manager_client, planted):
 
 @pytest.fixture
 def leaking_export(monkeypatch):
-    """Make export_data add a stored secret to the file, as a bug would."""
+    """Make export_data write a stored secret into a defined field, as a bug
+    would."""
     original = endpoints.export.export_data
 
     def export_data_with_secret(workflow):
         data = original(workflow)
-        data["endpoints"][-1]["token"] = PLANTED_BEARER_TOKEN
+        data["endpoints"][-1]["base_url"] = f"https://{PLANTED_BEARER_TOKEN}.test/"
         return data
 
     monkeypatch.setattr(endpoints.export, "export_data", export_data_with_secret)
@@ -195,17 +196,31 @@ def test_leaking_export_aborted(manager_client, planted, leaking_export):
     assert "Content-Disposition" not in response
 
 
-def test_leaking_export_shows_error(manager_client, planted, leaking_export):
-    response = manager_client.get(export_url(planted.workflow))
-
-    messages = [
+def flash_messages(response) -> list[tuple[str, str]]:
+    return [
         (message.level_tag, str(message))
         for message in get_messages(response.wsgi_request)
     ]
+
+
+def test_leaking_export_shows_error(manager_client, planted, leaking_export):
+    response = manager_client.get(export_url(planted.workflow))
+
+    messages = flash_messages(response)
     assert len(messages) == 1
     assert messages[0][0] == "error"
-    assert "Planted bearer" in messages[0][1]
+    assert "secret of “Planted bearer”" in messages[0][1]
     assert planted.find_in(messages[0][1]) == []
+
+
+def test_leaking_export_message_says_fix(manager_client, planted, leaking_export):
+    response = manager_client.get(export_url(planted.workflow))
+
+    message = flash_messages(response)[0][1]
+    assert "the base URL of “" in message
+    assert "Change the secret of that endpoint" in message
+    assert "then export again" in message
+    assert "maintainers" not in message
 
 
 def test_leaking_export_records_failure(manager_client, planted, leaking_export):
@@ -213,6 +228,7 @@ def test_leaking_export_records_failure(manager_client, planted, leaking_export)
 
     entry = ActivityEntry.objects.get(event=ActivityEntry.Event.EXPORTED)
     assert entry.outcome == ActivityEntry.Outcome.FAILURE
+    assert "Planted bearer" in entry.detail
     assert planted.find_in(entry.detail) == []
 
 
@@ -243,6 +259,121 @@ def test_leak_check_passes_clean_export(workflow):
     export = endpoints.export.build_export(workflow)
 
     assert PLANTED_BEARER_TOKEN.encode() not in export.content
+
+
+def test_short_secret_inside_url_exports(manager_client, workflow):
+    make_token_endpoint(
+        workflow,
+        name="Tickets",
+        token="test",
+        base_url="https://tickets.example.test/api",
+    )
+
+    response = manager_client.get(export_url(workflow))
+
+    assert response.status_code == 200
+    urls = [item["base_url"] for item in json.loads(response.content)["endpoints"]]
+    assert "https://tickets.example.test/api" in urls
+
+
+def test_short_secret_equal_to_text_aborts(workflow):
+    make_token_endpoint(workflow, token="test")
+    make_step(workflow, name="test")
+
+    with pytest.raises(endpoints.export.ExportLeakError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert "a step name contains a stored secret of “Chat”" in (
+        raised.value.user_message()
+    )
+
+
+def test_leak_message_lists_every_location(workflow):
+    make_token_endpoint(workflow, token="longer-secret-42")
+    workflow.description = "Use longer-secret-42 here"
+    workflow.save()
+    make_step(workflow, name="Step longer-secret-42")
+
+    with pytest.raises(endpoints.export.ExportLeakError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert raised.value.user_message().startswith(
+        "The export was stopped because the workflow description and a step name "
+        "contain a stored secret of “Chat”."
+    )
+
+
+def test_long_secret_inside_text_aborts(workflow):
+    make_token_endpoint(workflow, token="longer-secret-42")
+    workflow.description = "Use longer-secret-42 here"
+    workflow.save()
+
+    with pytest.raises(endpoints.export.ExportLeakError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert "the workflow description" in raised.value.user_message()
+
+
+def test_name_matching_secret_not_quoted(workflow):
+    make_token_endpoint(workflow, name="hunter2", token="hunter2")
+
+    with pytest.raises(endpoints.export.ExportLeakError) as raised:
+        endpoints.export.build_export(workflow)
+
+    message = raised.value.user_message()
+    assert "hunter2" not in message
+    assert "an endpoint whose name matches a stored secret" in message
+
+
+@pytest.fixture
+def undefined_field_export(monkeypatch):
+    """Make export_data add a field that the format does not define."""
+    original = endpoints.export.export_data
+
+    def export_data_with_field(workflow):
+        data = original(workflow)
+        data["endpoints"][-1]["token"] = PLANTED_BEARER_TOKEN
+        data["steps"][0]["note"] = "harmless text"
+        return data
+
+    monkeypatch.setattr(endpoints.export, "export_data", export_data_with_field)
+
+
+def test_undefined_field_aborts_export(workflow, undefined_field_export):
+    make_token_endpoint(workflow, token=PLANTED_BEARER_TOKEN)
+    make_step(workflow)
+
+    with pytest.raises(endpoints.export.ExportSchemaError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert raised.value.paths == ["endpoints[1].token", "steps[0].note"]
+
+
+def test_wrong_type_aborts_export(monkeypatch, workflow):
+    original = endpoints.export.export_data
+
+    def export_data_with_object(workflow):
+        data = original(workflow)
+        data["workflow"]["description"] = {"secret": "x"}
+        return data
+
+    monkeypatch.setattr(endpoints.export, "export_data", export_data_with_object)
+
+    with pytest.raises(endpoints.export.ExportSchemaError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert raised.value.paths == ["workflow.description"]
+
+
+def test_undefined_field_page_shows_error(
+    manager_client, planted, undefined_field_export
+):
+    response = manager_client.get(export_url(planted.workflow))
+
+    messages = flash_messages(response)
+    assert response.status_code == 302
+    assert "does not define: endpoints[" in messages[0][1]
+    assert planted.find_in(messages[0][1]) == []
 
 
 def test_viewer_may_export(viewer_client, full_workflow):

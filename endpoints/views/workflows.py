@@ -20,7 +20,7 @@ from django.views.generic import (
 )
 
 from .. import activity
-from ..export import ExportLeakError, build_export
+from ..export import ExportCheckError, build_export
 from ..forms import WorkflowForm
 from ..models import ActivityEntry, Endpoint, Step, StepUsage, Workflow
 from ..validators import strip_control_characters
@@ -200,24 +200,15 @@ class WorkflowExportView(mixins.ConsolePermissionMixin, View):
         workflow = get_object_or_404(Workflow, pk=pk)
         try:
             export = build_export(workflow)
-        except ExportLeakError as error:
+        except ExportCheckError as error:
             activity.record(
                 ActivityEntry.Event.EXPORTED,
                 actor=request.user,
                 workflow=workflow,
                 outcome=ActivityEntry.Outcome.FAILURE,
-                detail="Export stopped: it would have contained a secret of "
-                + ", ".join(error.endpoint_names)
-                + ".",
+                detail=error.activity_detail(),
             )
-            messages.error(
-                request,
-                "The export was stopped because it would have contained a stored "
-                "secret of "
-                + ", ".join(f"“{name}”" for name in error.endpoint_names)
-                + ". Nothing was downloaded. Report this to the console's "
-                "maintainers.",
-            )
+            messages.error(request, error.user_message())
             return redirect(workflow)
 
         activity.record(
