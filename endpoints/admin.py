@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
 from django.db.models import Count, F
 from django.http import HttpResponse
+from django.template.defaultfilters import pluralize
 from django.utils.http import content_disposition_header
 
 from . import activity
@@ -423,7 +424,9 @@ def revoke_tokens(modeladmin, request, queryset):
                 detail=f"API token “{token.name}” ({token.key_prefix}…) of "
                 f"{token.user.get_username()} revoked in the admin.",
             )
-    modeladmin.message_user(request, f"{revoked} API token(s) revoked.")
+    modeladmin.message_user(
+        request, f"{revoked} API token{pluralize(revoked)} revoked."
+    )
 
 
 @admin.register(ApiToken)

@@ -78,7 +78,16 @@ class EndpointForm(forms.ModelForm):
     racing another user's save is detected.
     """
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        # Only a tampered or damaged page submits a version that is not a
+        # number.
+        error_messages={
+            "invalid": "This page is out of date; reload it and make your "
+            "changes again."
+        },
+    )
 
     class Meta:
         model = Endpoint

@@ -30,6 +30,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 
 from . import activity
 from .auth import registry
@@ -139,7 +140,8 @@ class ImportFileError(ValidationError):
         if hidden > 0:
             shown.append(
                 ValidationError(
-                    f"… and {hidden} more problem(s).", code="more_problems"
+                    f"… and {hidden} more problem{pluralize(hidden)}.",
+                    code="more_problems",
                 )
             )
         super().__init__(shown)
@@ -693,8 +695,9 @@ def _create(plan: ImportPlan, *, actor, source: str) -> ImportResult:
                 ActivityEntry.Event.IMPORTED,
                 actor=actor,
                 workflow=workflow,
-                detail=f"Imported{source_text} with {len(created)} endpoint(s) "
-                f"awaiting authentication and {len(steps)} step(s).",
+                detail=f"Imported{source_text} with {len(created)} "
+                f"endpoint{pluralize(len(created))} awaiting authentication and "
+                f"{len(steps)} step{pluralize(len(steps))}.",
             )
     except IntegrityError as error:
         # The plan was checked, so the one constraint left to fail is the

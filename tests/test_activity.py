@@ -117,7 +117,7 @@ def test_step_create_and_delete_recorded(manager_client, workflow, endpoint):
     [created] = entries(Event.CREATED)
     [deleted] = entries(Event.DELETED)
 
-    assert created.detail == "Step “Close ticket” created using 1 endpoint(s)."
+    assert created.detail == "Step “Close ticket” created using 1 endpoint."
     assert deleted.detail == "Step “Close ticket” deleted."
 
 

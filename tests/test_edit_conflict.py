@@ -131,3 +131,41 @@ def test_conflict_does_not_echo_typed_secret(first_client, second_client, endpoi
     assert response.status_code == 409
     assert b"PLANTED-race-pw-1212" not in response.content
     assert Endpoint.objects.get(pk=endpoint.pk).auth.params["username"] == "svc"
+
+
+def test_conflict_heading_shows_stored_name(raced):
+    _, second_response = raced
+
+    content = second_response.content.decode()
+    assert "<h1>Tickets</h1>" in content
+    assert "<title>Tickets · Incidents · Endpoint Console</title>" in content
+    assert "<h1>Second name</h1>" not in content
+
+
+def test_conflict_without_typed_secret_keeps_all(raced):
+    _, second_response = raced
+
+    content = second_response.content.decode()
+    assert "Your changes were not saved, and they are still in the form below." in (
+        content
+    )
+    assert "The new value you typed was not saved" not in content
+
+
+def test_conflict_asks_to_retype_typed_secret(first_client, second_client, endpoint):
+    first_client.post(
+        endpoint.get_absolute_url(),
+        endpoint_form_data(endpoint, base_url="https://first.example.test/api"),
+    )
+    data = endpoint_form_data(
+        endpoint,
+        **{"auth-username": "svc2", "auth-password_0": "PLANTED-race-pw-1212"},
+    )
+
+    response = second_client.post(endpoint.get_absolute_url(), data)
+
+    content = response.content.decode()
+    assert response.status_code == 409
+    assert "except what you typed for Password" in content
+    assert "so type it again before saving" in content
+    assert 'id="id_auth-password_0_unsaved"' in content

@@ -136,7 +136,7 @@ def test_import_records_activity(export_dict, manager):
     assert entry.workflow == result.workflow
     assert entry.actor == manager
     assert "incidents.json" in entry.detail
-    assert "3 endpoint(s)" in entry.detail
+    assert "3 endpoints" in entry.detail
 
 
 def test_import_accepts_byte_order_mark(export_dict):
@@ -519,7 +519,7 @@ def test_error_list_is_capped(export_dict):
     error = assert_rejected(export_dict, "unexpected_field", name="Copy")
 
     assert len(error.messages) == 51
-    assert error.messages[-1] == "… and 30 more problem(s)."
+    assert error.messages[-1] == "… and 30 more problems."
 
 
 def test_command_imports_file(tmp_path, full_workflow, capsys):
@@ -529,7 +529,7 @@ def test_command_imports_file(tmp_path, full_workflow, capsys):
     call_command("import_workflow", str(path), "--name", "Incidents (copy)")
 
     output = capsys.readouterr().out
-    assert "Imported workflow “Incidents (copy)” with 3 endpoint(s)" in output
+    assert "Imported workflow “Incidents (copy)” with 3 endpoints" in output
     assert Workflow.objects.filter(name="Incidents (copy)").exists()
 
 

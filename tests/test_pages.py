@@ -1,6 +1,9 @@
 """List pages: order, search and pagination of workflows and endpoints."""
 
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from endpoints.models import Workflow
@@ -92,3 +95,28 @@ def test_endpoint_search_of_nul_lists_all(viewer_client, workflow):
     assert response.status_code == 200
     assert response.context["query"] == ""
     assert len(response.context["endpoint_page"]) == 2
+
+
+def test_pages_link_favicon(manager_client):
+    response = manager_client.get(reverse("endpoints:workflow_list"))
+
+    assert (
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+        in response.content.decode()
+    )
+
+
+def test_favicon_is_a_static_file():
+    path = finders.find("favicon.svg")
+
+    assert path is not None
+    assert Path(path).read_text().startswith("<svg ")
+
+
+def test_workflow_delete_page_pluralizes(manager_client, workflow, used_endpoint):
+    response = manager_client.get(
+        reverse("endpoints:workflow_delete", args=[workflow.pk])
+    )
+
+    content = response.content.decode()
+    assert "its 2 endpoints, their stored credentials, and its 1 step." in content

@@ -256,6 +256,22 @@ def test_viewer_endpoint_inputs_disabled(viewer_client, objects):
     assert "disabled" in name_input
 
 
+def test_viewer_endpoint_page_hides_edit_hints(viewer_client, objects):
+    text = page_text(viewer_client, objects["used"].get_absolute_url())
+
+    assert 'class="required"' not in text
+    assert "Leave blank to keep it" not in text
+    assert "Saving a change applies" not in text
+
+
+def test_manager_endpoint_page_shows_edit_hints(manager_client, objects):
+    text = page_text(manager_client, objects["used"].get_absolute_url())
+
+    assert 'class="required"' in text
+    assert "Leave blank to keep it" in text
+    assert "Saving a change applies to it." in text
+
+
 class PostFormParser(HTMLParser):
     """Collect, for each POST form of a page, the names of its inputs."""
 

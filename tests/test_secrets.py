@@ -312,6 +312,59 @@ def test_failed_edit_does_not_echo_secrets(manager_client, workflow):
     assert b"PLANTED-typed-pw-7788" not in response.content
 
 
+UNSAVED_TEXT = "The new value you typed was not saved; type it again."
+
+
+def test_failed_create_warns_typed_secret_lost(manager_client, workflow):
+    url = reverse("endpoints:endpoint_create", args=[workflow.pk])
+    data = {
+        "auth_type": "token",
+        "name": "Chat",
+        "base_url": "ftp://chat.example.test",
+        "auth-header": "authorization",
+        "auth-prefix": "Bearer",
+        "auth-token_0": "PLANTED-typed-token-3344",
+    }
+
+    response = manager_client.post(url, data)
+
+    content = response.content.decode()
+    assert content.count(UNSAVED_TEXT) == 1
+    assert 'id="id_auth-token_0_unsaved"' in content
+    assert "id_auth-token_0_status id_auth-token_0_unsaved" in content
+
+
+def test_failed_edit_warns_typed_secret_lost(manager_client, workflow, endpoint):
+    data = endpoint_form_data(
+        endpoint,
+        base_url="ftp://tickets.example.test",
+        **{"auth-password_0": "PLANTED-typed-pw-7788"},
+    )
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="id_auth-password_0_unsaved"' in content
+    assert UNSAVED_TEXT in content
+    assert b"PLANTED-typed-pw-7788" not in response.content
+
+
+def test_failed_edit_untyped_secret_no_warning(manager_client, workflow, endpoint):
+    data = endpoint_form_data(endpoint, base_url="ftp://tickets.example.test")
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    assert response.status_code == 200
+    assert UNSAVED_TEXT not in response.content.decode()
+
+
+def test_edit_page_without_post_no_warning(manager_client, endpoint):
+    response = manager_client.get(endpoint.get_absolute_url())
+
+    assert UNSAVED_TEXT not in response.content.decode()
+
+
 def test_secret_of_4096_characters_saves(manager_client, workflow, endpoint):
     password = "p" * 4096
     data = endpoint_form_data(endpoint, **{"auth-password_0": password})
@@ -361,6 +414,20 @@ def test_missing_secret_has_standard_message(manager_client, workflow):
     assert response.context["auth_form"].errors["password"] == [
         "This field is required."
     ]
+
+
+def test_viewer_secret_field_has_no_keep_hint(viewer_client, endpoint):
+    response = viewer_client.get(endpoint.get_absolute_url())
+
+    content = response.content.decode()
+    assert "A value is set." in content
+    assert "Leave blank to keep it" not in content
+
+
+def test_manager_secret_field_has_keep_hint(manager_client, endpoint):
+    response = manager_client.get(endpoint.get_absolute_url())
+
+    assert "A value is set. Leave blank to keep it." in response.content.decode()
 
 
 def console_pages(planted) -> list[str]:

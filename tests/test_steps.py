@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
-from endpoints.models import Endpoint, Step, StepUsage, Workflow
+from endpoints.models import ActivityEntry, Endpoint, Step, StepUsage, Workflow
 from tests.conftest import error_codes, make_basic_endpoint, make_step
 
 
@@ -168,6 +168,41 @@ def test_step_name_with_invisible_character_rejected(manager_client, workflow, c
 
     assert error_codes(response.context["form"], "name") == ["invisible_characters"]
     assert not Step.objects.exists()
+
+
+def test_step_form_has_error_summary(manager_client, workflow, endpoint):
+    data = step_data(
+        name="",
+        usages=[
+            {"endpoint": endpoint.pk, "label": "tickets"},
+            {"endpoint": endpoint.pk, "label": "TICKETS"},
+        ],
+    )
+
+    response = manager_client.post(create_url(workflow), data)
+
+    content = response.content.decode()
+    assert 'role="alert" tabindex="-1"' in content
+    assert "This page has 2 problems:" in content
+    assert '<a href="#id_name">Name</a>: This field is required.' in content
+    assert '<a href="#id_usages-1-label">Label, row 2</a>: The label' in content
+
+
+@pytest.mark.parametrize(("count", "phrase"), [(1, "1 endpoint."), (2, "2 endpoints.")])
+def test_step_activity_counts_endpoints(
+    manager_client, workflow, endpoint, builtin, count, phrase
+):
+    usages = [
+        {"endpoint": endpoint.pk, "label": "tickets"},
+        {"endpoint": builtin.pk, "label": "console"},
+    ][:count]
+
+    manager_client.post(create_url(workflow), step_data(usages=usages))
+
+    entry = ActivityEntry.objects.get(
+        event=ActivityEntry.Event.CREATED, workflow=workflow
+    )
+    assert entry.detail == f"Step “Close ticket” created using {phrase}"
 
 
 def test_remove_usage_from_step(manager_client, workflow, used_endpoint):

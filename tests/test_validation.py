@@ -703,3 +703,94 @@ def test_workflow_description_of_2001_characters_rejected(manager_client):
         "Ensure this value has at most 2000 characters (it has 2001)."
     ]
     assert not Workflow.objects.exists()
+
+
+def test_failed_edit_heading_shows_stored_name(manager_client, workflow, endpoint):
+    data = endpoint_form_data(endpoint, name="New name", base_url="ftp://x.test")
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    content = response.content.decode()
+    assert "<h1>Tickets</h1>" in content
+    assert "<title>Tickets · Incidents · Endpoint Console</title>" in content
+    assert 'value="New name"' in content
+
+
+@pytest.mark.parametrize("version", ["abc", "1.5", "1; DROP"])
+def test_damaged_version_shows_error(manager_client, workflow, endpoint, version):
+    before = stored_rows(workflow)
+    data = endpoint_form_data(endpoint, name="New name", version=version)
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        content.count(
+            "This page is out of date; reload it and make your changes again."
+        )
+        == 2
+    )
+    assert stored_rows(workflow) == before
+
+
+def summary_of(response) -> str:
+    """Return the HTML of the page's error summary, or "" without one."""
+    content = response.content.decode()
+    start = content.find('<div class="error-summary"')
+    if start == -1:
+        return ""
+    return content[start : content.index("</div>", start)]
+
+
+def test_error_summary_lists_each_field(manager_client, workflow):
+    response = post_new_endpoint(
+        manager_client,
+        workflow,
+        "basic",
+        name="",
+        base_url="ftp://x.test",
+        **{"auth-username": "a:b"},
+    )
+
+    summary = summary_of(response)
+    assert 'role="alert" tabindex="-1"' in summary
+    assert "data-error-summary" in summary
+    assert "This page has 3 problems:" in summary
+    assert '<a href="#id_name">Name</a>: This field is required.' in summary
+    assert '<a href="#id_base_url">Base URL</a>: Start the base URL' in summary
+    assert '<a href="#id_auth-username">Username</a>: Remove the colon' in summary
+
+
+def test_error_summary_links_secret_input(manager_client, workflow):
+    response = post_new_endpoint(
+        manager_client, workflow, "basic", **{"auth-password_0": ""}
+    )
+
+    summary = summary_of(response)
+    assert "This page has 1 problem:" in summary
+    assert '<a href="#id_auth-password_0">Password</a>' in summary
+
+
+def test_error_summary_lists_damaged_version(manager_client, endpoint):
+    data = endpoint_form_data(endpoint, version="abc")
+
+    response = manager_client.post(endpoint.get_absolute_url(), data)
+
+    summary = summary_of(response)
+    assert "This page has 1 problem:" in summary
+    assert "<li>This page is out of date; reload it" in summary
+
+
+def test_valid_page_has_no_error_summary(manager_client, endpoint):
+    response = manager_client.get(endpoint.get_absolute_url())
+
+    assert summary_of(response) == ""
+
+
+def test_workflow_form_has_error_summary(manager_client):
+    response = manager_client.post(reverse("endpoints:workflow_create"), {"name": ""})
+
+    summary = summary_of(response)
+    assert "This page has 1 problem:" in summary
+    assert '<a href="#id_name">Name</a>: This field is required.' in summary

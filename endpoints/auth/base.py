@@ -43,7 +43,7 @@ from django import forms
 
 from endpoints.runtime.errors import STAGE_LABELS, CredentialUnavailableError
 
-from .secret_field import SecretChange, SecretField
+from .secret_field import SecretChange, SecretField, typed_value
 
 if TYPE_CHECKING:
     from endpoints.models import AuthConfig
@@ -121,6 +121,23 @@ class AuthForm(forms.Form):
     def hidden_fields_for_data(self) -> list[str]:
         """Return the conditional fields that do not apply to the data."""
         return [name for name in self.conditional_fields if not self.is_shown(name)]
+
+    def typed_secret_labels(self) -> list[str]:
+        """Return the labels of the secret fields that have a typed value.
+
+        A page that shows the bound form again without saving it uses this
+        to say which values must be typed again, since none is rendered back.
+        """
+        if not self.is_bound:
+            return []
+        hidden = self.hidden_fields_for_data()
+        return [
+            str(bound_field.label)
+            for bound_field in self
+            if isinstance(bound_field.field, SecretField)
+            and bound_field.name not in hidden
+            and typed_value(bound_field.data)
+        ]
 
     def full_clean(self):
         # A field that does not apply is neither required nor validated, and

@@ -2,7 +2,9 @@
 
 The stored value is never rendered back. The widget says whether a value is
 set. Leaving the input blank keeps the stored value, and ticking "Clear"
-removes it.
+removes it. A typed value is not rendered back either, so when a page shows
+the form again without saving it (a form error, an edit conflict, Test
+Authentication), the widget warns that the typed value must be typed again.
 """
 
 import enum
@@ -70,18 +72,25 @@ class SecretInput(forms.MultiWidget):
         return f"{id_}_0" if id_ else id_
 
     def get_context(self, name, value, attrs):
+        # A bound form passes the submitted [typed, clear] pair. The typed
+        # value is dropped here and only its presence is kept, for the
+        # warning.
+        typed = bool(typed_value(value))
         context = super().get_context(name, ["", False], attrs)
         password_attrs = context["widget"]["subwidgets"][0]["attrs"]
         if password_attrs.get("id"):
-            # Screen readers announce whether a value is stored.
+            # Screen readers announce whether a value is stored, and that a
+            # typed one was not saved.
             described_by = password_attrs.get("aria-describedby", "").split()
-            password_attrs["aria-describedby"] = " ".join(
-                [*described_by, f"{password_attrs['id']}_status"]
-            )
+            described_by.append(f"{password_attrs['id']}_status")
+            if typed:
+                described_by.append(f"{password_attrs['id']}_unsaved")
+            password_attrs["aria-describedby"] = " ".join(described_by)
         # The clear box needs no description of its own; its label says it.
         context["widget"]["subwidgets"][1]["attrs"].pop("aria-describedby", None)
         context["widget"]["is_set"] = self.is_set
         context["widget"]["clearable"] = self.clearable and self.is_set
+        context["widget"]["typed_not_saved"] = typed
         return context
 
     def value_from_datadict(self, data, files, name):

@@ -232,7 +232,12 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         self.object = self.get_object()
         self.chosen_type = self.choose_auth_type()
         config = self.object.auth
-        endpoint_form, auth_form = self.build_forms(self.object, config, request.POST)
+        # Validating a ModelForm writes the submitted values into its
+        # instance, so the form gets its own copy and the page's heading and
+        # title keep the stored name when the form comes back with errors.
+        form_instance = self.get_queryset().get(pk=self.object.pk)
+        form_instance.auth = config
+        endpoint_form, auth_form = self.build_forms(form_instance, config, request.POST)
         if not (endpoint_form.is_valid() and auth_form.is_valid()):
             return self.render_forms(endpoint_form, auth_form)
 
@@ -297,6 +302,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         chosen_type = getattr(self, "chosen_type", None)
         if chosen_type and current.auth.awaiting_configuration:
             current.auth.auth_type = chosen_type
+
         logger.warning(
             "event=endpoint_edit_conflict endpoint_id=%s submitted_version=%s "
             "current_version=%s actor_id=%s",
@@ -305,6 +311,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             current.version,
             self.request.user.pk,
         )
+
         # Saving the form again is a deliberate overwrite of the version shown.
         data = endpoint_form.data.copy()
         data["version"] = str(current.version)
@@ -316,7 +323,16 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         endpoint_form.is_valid()
         auth_form = current.auth.type.get_form(auth_form.data, prefix=AUTH_PREFIX)
         auth_form.is_valid()
-        return self.render_forms(endpoint_form, auth_form, conflict=current, status=409)
+
+        # The heading, title and usage list show the endpoint as stored now.
+        self.object = current
+        return self.render_forms(
+            endpoint_form,
+            auth_form,
+            conflict=current,
+            typed_secrets=auth_form.typed_secret_labels(),
+            status=409,
+        )
 
     def render_forms(
         self, endpoint_form, auth_form, conflict=None, status=200, **extra

@@ -19,6 +19,7 @@ from ..importer import (
     too_large_error,
 )
 from . import mixins
+from .endpoints import count_phrase
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +146,9 @@ class WorkflowImportView(mixins.ConsolePermissionMixin, TemplateView):
         workflow = result.workflow
         messages.success(
             request,
-            f"Workflow “{workflow.name}” imported with {result.endpoint_count} "
-            f"endpoint(s) and {result.step_count} step(s). Choose an auth type for "
+            f"Workflow “{workflow.name}” imported with "
+            f"{count_phrase(result.endpoint_count, 'endpoint')} and "
+            f"{count_phrase(result.step_count, 'step')}. Choose an auth type for "
             "each endpoint in the checklist below.",
         )
         return redirect(workflow)

@@ -13,6 +13,7 @@ from .. import activity
 from ..forms import StepForm, UsageFormSet
 from ..models import ActivityEntry, Endpoint, Step, Workflow
 from . import mixins
+from .endpoints import count_phrase
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class StepFormMixin:
                 actor=self.request.user,
                 workflow=workflow,
                 detail=f"Step “{step.name}” {'created' if creating else 'saved'} "
-                f"using {step.usages.count()} endpoint(s).",
+                f"using {count_phrase(step.usages.count(), 'endpoint')}.",
             )
         logger.info(
             "event=step_saved step_id=%s workflow_id=%s created=%s actor_id=%s",

@@ -1,6 +1,7 @@
 // Progressive enhancements for the console's pages. Every page works without
-// this script. It hides fields that do not apply, adds formset rows, copies
-// text, and shows Test Authentication results without reloading the page.
+// this script. It moves focus to a form's error summary, hides fields that do
+// not apply, adds formset rows, copies text, and shows Test Authentication
+// results without reloading the page.
 "use strict";
 
 // A field wrapper with data-show-when="<input name>=<value>" is shown only
@@ -36,6 +37,30 @@ function setUpConditionalFields() {
     updateConditionalFields(form);
     form.addEventListener("change", () => updateConditionalFields(form));
   }
+}
+
+// The error summary of a submitted form (data-error-summary) takes focus
+// when the page loads, so keyboard and screen reader users start at the list
+// of problems. Its links move focus to their fields, not only the view.
+function setUpErrorSummary() {
+  const summary = document.querySelector("[data-error-summary]");
+  if (!summary) {
+    return;
+  }
+  summary.focus();
+  summary.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='#']");
+    if (!link) {
+      return;
+    }
+    const field = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!field) {
+      return;
+    }
+    event.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  });
 }
 
 // "Add another" for Django formsets: clones the formset's <template> row,
@@ -130,6 +155,7 @@ function setUpAuthTestButtons() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  setUpErrorSummary();
   setUpConditionalFields();
   setUpFormsetRows();
   setUpCopyButtons();

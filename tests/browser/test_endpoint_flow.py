@@ -369,3 +369,36 @@ def test_main_pages_render(page, sign_in, manager, workflow, step, screenshot):
         screenshot(page, name)
         html = page.content()
         assert [secret for secret in secrets if secret in html] == [], name
+
+
+def test_failed_save_focuses_error_summary(page, sign_in, manager, workflow):
+    sign_in(manager)
+    page.goto(
+        reverse("endpoints:endpoint_create", args=[workflow.pk]) + "?auth_type=basic"
+    )
+    page.get_by_role("textbox", name="Name", exact=True).fill("Ticket desk")
+    page.get_by_role("textbox", name="Base URL").fill("ftp://tickets.example.test")
+    page.get_by_role("textbox", name="Username").fill("svc")
+    field_labelled(page, "Password").fill(PLANTED_PASSWORD)
+    page.get_by_role("button", name="Create endpoint").click()
+
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("This page has 1 problem:")
+    expect(
+        page.get_by_text("The new value you typed was not saved; type it again.")
+    ).to_be_visible()
+    summary.get_by_role("link", name="Base URL").click()
+    expect(page.get_by_role("textbox", name="Base URL")).to_be_focused()
+    assert PLANTED_PASSWORD not in page.content()
+
+
+def test_add_row_button_spaced_from_table(page, sign_in, manager, workflow, step):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(manager)
+    page.goto(step.get_absolute_url())
+
+    table_box = page.locator(".table-wrap").bounding_box()
+    button_box = page.get_by_role("button", name="Add another endpoint").bounding_box()
+
+    assert button_box["y"] - (table_box["y"] + table_box["height"]) >= 8

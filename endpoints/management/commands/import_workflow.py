@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 
 from endpoints.importer import ImportFileError, import_workflow, read_import_file
@@ -38,7 +39,8 @@ class Command(BaseCommand):
         workflow = result.workflow
         self.stdout.write(
             f"Imported workflow “{workflow.name}” with {result.endpoint_count} "
-            f"endpoint(s) and {result.step_count} step(s)."
+            f"endpoint{pluralize(result.endpoint_count)} and {result.step_count} "
+            f"step{pluralize(result.step_count)}."
         )
         if result.endpoint_count:
             page = reverse("endpoints:workflow_detail", args=[workflow.pk])
