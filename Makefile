@@ -1,5 +1,6 @@
 # Endpoint Console: set-up, demo, tests.
 #   make demo   set up, migrate, create the demo logins and workflow, serve
+#               on 127.0.0.1:$(PORT) (make demo PORT=8001 for another port)
 #   make test   set up, lint, check, run the whole test suite
 # Both install what they need on first use: a virtualenv in .venv with the
 # packages of pyproject.toml, and for the tests Debian's chromium.
@@ -9,6 +10,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
+PORT ?= 8000
+# The demo's server is the console's public address, whatever .env says.
+DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT)
 
 .PHONY: demo serve test lint check install chromium
 
@@ -27,10 +31,10 @@ chromium:
 	scripts/install-chromium
 
 demo: $(INSTALLED)
-	$(BIN)/python -m console.envfile
+	$(BIN)/python -m console.envfile --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(PORT)
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff format --check .

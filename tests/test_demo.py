@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
+from console import envfile
 from endpoints.management.commands.demo import DEMO_WORKFLOW
 from endpoints.models import Endpoint, Step, StepUsage, Workflow
 
@@ -65,6 +66,55 @@ def test_demo_manager_may_change(demo_output):
 def test_demo_prints_how_to_log_in(demo_output):
     assert "Sign in at http://127.0.0.1:8000/" in demo_output
     assert sorted(printed_logins(demo_output)) == ["manager", "viewer"]
+
+
+def test_demo_prints_given_port(db):
+    output = run_demo("--port", "8001")
+
+    assert "Sign in at http://127.0.0.1:8001/" in output
+
+
+def test_demo_warns_of_other_base_url(db):
+    output = run_demo("--port", "8001")
+
+    assert (
+        "CONSOLE_BASE_URL is http://127.0.0.1:8000, not http://127.0.0.1:8001. "
+        "Set CONSOLE_BASE_URL=http://127.0.0.1:8001 in .env"
+    ) in output
+
+
+def test_demo_on_base_url_port_no_warning(demo_output):
+    assert "CONSOLE_BASE_URL" not in demo_output
+
+
+def test_envfile_writes_given_port(monkeypatch, tmp_path):
+    env_path = tmp_path / ".env"
+    monkeypatch.setattr(envfile, "ENV_PATH", env_path)
+
+    assert envfile.main(["--port", "8001"]) == 0
+
+    lines = env_path.read_text().splitlines()
+    assert "CONSOLE_BASE_URL=http://127.0.0.1:8001" in lines
+    assert "DEBUG=on" in lines
+
+
+def test_envfile_defaults_to_port_8000(monkeypatch, tmp_path):
+    env_path = tmp_path / ".env"
+    monkeypatch.setattr(envfile, "ENV_PATH", env_path)
+
+    envfile.main([])
+
+    assert "CONSOLE_BASE_URL=http://127.0.0.1:8000" in env_path.read_text()
+
+
+def test_envfile_keeps_existing_file(monkeypatch, tmp_path):
+    env_path = tmp_path / ".env"
+    env_path.write_text("CONSOLE_BASE_URL=http://127.0.0.1:9000\n")
+    monkeypatch.setattr(envfile, "ENV_PATH", env_path)
+
+    envfile.main(["--port", "8001"])
+
+    assert env_path.read_text() == "CONSOLE_BASE_URL=http://127.0.0.1:9000\n"
 
 
 def test_demo_printed_passwords_work(demo_output):

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -66,8 +67,14 @@ class Command(BaseCommand):
             action="store_true",
             help="Delete the demo workflow and create it again.",
         )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=8000,
+            help="The port that the console is served on, for the sign-in URL.",
+        )
 
-    def handle(self, *args, reset=False, **options):
+    def handle(self, *args, reset=False, port=8000, **options):
         with transaction.atomic():
             logins = [
                 self.ensure_user("manager", MANAGERS, staff=True),
@@ -79,11 +86,22 @@ class Command(BaseCommand):
                 self.create_workflow()
                 self.stdout.write(f"Created the workflow “{DEMO_WORKFLOW}”.")
 
+        served_url = f"http://127.0.0.1:{port}"
         self.stdout.write("")
-        self.stdout.write("Sign in at http://127.0.0.1:8000/ with one of these:")
+        self.stdout.write(f"Sign in at {served_url}/ with one of these:")
         for username, password, role in logins:
             self.stdout.write(f"  {role:<9} user {username:<8} password {password}")
         self.stdout.write("The passwords are new every time this command runs.")
+        if settings.CONSOLE_BASE_URL.rstrip("/") != served_url:
+            # The built-in Console endpoint and OAuth redirect URLs are built
+            # from CONSOLE_BASE_URL, so they would point at another port.
+            self.stdout.write(
+                self.style.WARNING(
+                    f"CONSOLE_BASE_URL is {settings.CONSOLE_BASE_URL}, not "
+                    f"{served_url}. Set CONSOLE_BASE_URL={served_url} in .env, or "
+                    "start the demo with make demo, which sets it."
+                )
+            )
 
     def ensure_user(self, username: str, group_name: str, staff: bool):
         user, _ = get_user_model().objects.get_or_create(username=username)
