@@ -248,7 +248,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                 endpoint = endpoint_form.save(commit=False)
                 endpoint.save_version(expected_version)
                 auth_form.apply(config)
-                config.save()
+                config.save_settings(clear_connection=auth_form.clears_tokens())
                 if changes:
                     activity.record(
                         ActivityEntry.Event.CHANGED,
