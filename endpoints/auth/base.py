@@ -139,7 +139,8 @@ class AuthForm(forms.Form):
         """Return whether saving this form must forget the stored tokens.
 
         OAuth 2.0 forms return True when the provider, the client or the
-        user changes, because the stored tokens belong to the old ones.
+        user changes, because the stored tokens belong to the old ones. Call
+        it before `apply`, which overwrites the stored settings.
         """
         return False
 
