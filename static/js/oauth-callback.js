@@ -4,7 +4,7 @@
 // the browser severs when the popup passes through the provider's origin.
 "use strict";
 
-const OAUTH_CHANNEL = "endpoint-console-oauth";
+const CONNECT_RESULT_CHANNEL = "endpoint-console-oauth";
 
 document.addEventListener("DOMContentLoaded", () => {
   const result = document.querySelector("[data-oauth-result]");
@@ -21,7 +21,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const message = { outcome: "connected", endpoint: result.dataset.endpoint };
   if ("BroadcastChannel" in window) {
-    const channel = new BroadcastChannel(OAUTH_CHANNEL);
+    const channel = new BroadcastChannel(CONNECT_RESULT_CHANNEL);
     channel.postMessage(message);
     channel.close();
   }

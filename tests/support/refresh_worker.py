@@ -22,10 +22,12 @@ def main() -> int:
     endpoint = Endpoint.objects.select_related("auth", "workflow").get(
         pk=int(sys.argv[1])
     )
-    print("ready", flush=True)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
     sys.stdin.readline()
     response = send(endpoint.workflow, endpoint, "GET", "/me", timeout=10)
-    print(f"status {response.status_code}", flush=True)
+    sys.stdout.write(f"status {response.status_code}\n")
+    sys.stdout.flush()
     return 0
 
 
