@@ -1,5 +1,6 @@
 # Endpoint Console: set-up, demo, tests.
 #   make demo   set up, migrate, create the demo logins and workflow, serve
+#               the console and the fake OAuth 2.0 provider
 #   make test   set up, lint, check, run the whole test suite
 # Both install what they need on first use: a virtualenv in .venv with the
 # packages of pyproject.toml, and for the tests Debian's chromium.
@@ -30,6 +31,10 @@ demo: $(INSTALLED)
 	$(BIN)/python -m console.envfile
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo
+	@# The fake OAuth 2.0 provider of the demo's OAuth endpoints runs in the
+	@# background and stops when the server stops.
+	$(BIN)/python manage.py fake_oauth_provider & provider=$$!; \
+	trap 'kill $$provider 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 lint: $(INSTALLED)

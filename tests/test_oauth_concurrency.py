@@ -33,7 +33,7 @@ def expired_endpoint(transactional_db, workflow, provider):
     AuthConfig.objects.filter(pk=endpoint.pk).update(
         token_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    # The provider answers slowly, so that every request reaches the lock
+    # The provider responds slowly, so that every request reaches the lock
     # while the first refresh is still under way.
     provider.switches.slow_seconds = 0.5
     provider.switches.rotate_refresh_tokens = True

@@ -12,7 +12,7 @@ plain), and serves on 127.0.0.1:
   with a code or ``error=access_denied``.
 - ``POST /token``: the token endpoint.
 - ``GET /api/me``: a protected resource that checks the bearer token. It
-  answers 401 for a missing, unknown or expired token, or the status in
+  returns 401 for a missing, unknown or expired token, or the status in
   `Switches.resource_expired_status`.
 
 `Switches` make it behave as real providers do when they fail; `counts`
@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 LISTEN_HOST = "127.0.0.1"
-# The longest delay that the ``slow_seconds`` switch may ask for.
+# The maximum delay of the ``slow_seconds`` switch, in seconds.
 MAX_SLOW_SECONDS = 2.0
 # Seconds a connection waits for a client, so no thread outlives a test.
 SOCKET_TIMEOUT = 5.0

@@ -4,8 +4,8 @@ Connect is a POST from the endpoint page: console.js sends it into a popup
 window, and without the script (or with popups blocked) it runs in the main
 window. Either way the browser goes on to the provider and comes back to
 the one callback URL. A failure is shown on a page of its own, with a link
-back to the endpoint. A success in a popup shows a page whose script tells
-the endpoint page to reload and closes the popup; in the main window it
+back to the endpoint. A success in a popup shows a page whose script makes
+the endpoint page reload and closes the popup. In the main window it
 returns to the endpoint page with a message.
 """
 
@@ -71,8 +71,8 @@ class OAuthCallbackView(View):
 
     The view does its own sign-in check instead of LoginRequiredMiddleware's
     redirect, so that the code never lands in the login page's ``next``
-    parameter: a signed-out browser gets a page that says what to do, and
-    nothing is stored.
+    parameter: a signed-out browser gets a page that explains what to do,
+    and nothing is stored.
     """
 
     http_method_names = ["get"]

@@ -1,5 +1,5 @@
-// The page at the end of Connect. In a popup, a success tells the endpoint
-// pages of this console to reload and closes the popup. The endpoint page
+// The page at the end of Connect. In a popup, a success makes the endpoint
+// pages of this console reload, then closes the popup. The endpoint page
 // listens on a BroadcastChannel rather than relying on window.opener, which
 // the browser severs when the popup passes through the provider's origin.
 "use strict";

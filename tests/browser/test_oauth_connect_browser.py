@@ -18,7 +18,7 @@ BLOCK_POPUPS_SCRIPT = "window.open = () => null;"
 
 @pytest.fixture
 def crm(workflow, provider, live_server, settings):
-    """An Authorization Code endpoint whose redirect URL is the live server's."""
+    """An Authorization Code endpoint that redirects to the live server."""
     settings.CONSOLE_BASE_URL = live_server.url
     provider.clients[CLIENT_ID].redirect_uris = (f"{live_server.url}/oauth/callback/",)
     return make_code_endpoint(workflow, provider)

@@ -98,7 +98,7 @@ def start_connect(client, endpoint, *, popup: bool = False):
 
 
 def consent(authorize_url: str, decision: str = "allow") -> dict[str, str]:
-    """Answer the fake provider's consent page; return the callback query.
+    """Submit the fake provider's consent page; return the callback query.
 
     Sends what a browser would: the GET of the page, then the form's POST.
     """

@@ -9,8 +9,9 @@ types. A type supplies its grant and may override small hooks:
 - `request_new_token`: the grant used when no refresh token is stored (the
   password grant, client credentials); by default the endpoint must be
   connected again.
-- `refresh_rejected`: what a refresh answered with ``invalid_grant`` leads
-  to, once the stored token has been re-read; by default "Reconnect needed".
+- `refresh_rejected`: the outcome of a refresh rejected with
+  ``invalid_grant`` after the stored token was re-read; by default
+  "Reconnect needed".
 - `check_token_response`, `parse_token_set`, `store_token_extras`: a vendor's
   token response quirks (errors sent with HTTP 200 as ``"ok": false``, a
   token under another key, an instance URL).

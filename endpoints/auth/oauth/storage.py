@@ -57,7 +57,7 @@ def locked_config(endpoint_id: int) -> Iterator[AuthConfig]:
 def apply_token_set(config: AuthConfig, token_set: TokenSet) -> None:
     """Write a token set into ``config`` without saving it.
 
-    A refresh answered without a refresh token keeps the stored one (RFC
+    A refresh response without a refresh token keeps the stored one (RFC
     6749, section 6 lets the provider issue a new one or none). A new grant
     without one leaves none, since the old one belonged to an older grant.
     """
