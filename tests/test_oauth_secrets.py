@@ -74,7 +74,8 @@ def planted_oauth(workflow, provider):
     secrets = [CLIENT_SECRET, PASSWORD, PLANTED_CODE_SECRET]
     for endpoint in (password_endpoint, code_endpoint):
         config = AuthConfig.objects.get(pk=endpoint.pk)
-        assert config.access_token and config.refresh_token
+        assert config.access_token
+        assert config.refresh_token
         secrets += [config.access_token, config.refresh_token]
     secrets.append(OAuthState.objects.get().code_verifier)
     return {

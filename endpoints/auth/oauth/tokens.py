@@ -43,8 +43,8 @@ class TokenSet:
     ``refresh_token`` is empty when the response carried none. ``refreshed``
     is true for the response to a refresh, where a missing refresh token
     means "keep the stored one" (RFC 6749, section 6). After any other grant
-    it means there is none. ``extra`` holds fields that a vendor preset reads from
-    the response, such as an instance URL. Its repr shows no token.
+    it means there is none. ``extra`` holds fields that a vendor preset reads
+    from the response, such as an instance URL. Its repr shows no token.
     """
 
     access_token: str = field(repr=False)
