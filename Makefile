@@ -1,6 +1,7 @@
 # Endpoint Console: set-up, demo, tests.
 #   make demo   set up, migrate, create the demo logins and workflow, serve
-#               on 127.0.0.1:$(PORT) (make demo PORT=8001 for another port)
+#               on 127.0.0.1:$(PORT) (make demo PORT=8001 for another port),
+#               with the fake OAuth 2.0 provider in the background
 #   make test   set up, lint, check, run the whole test suite
 # Both install what they need on first use: a virtualenv in .venv with the
 # packages of pyproject.toml, and for the tests Debian's chromium.
@@ -34,6 +35,10 @@ demo: $(INSTALLED)
 	$(BIN)/python -m console.envfile --port $(PORT)
 	$(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py demo --port $(PORT)
+	@# The fake OAuth 2.0 provider of the demo's OAuth endpoints runs in the
+	@# background and stops when the server stops.
+	$(DEMO_ENV) $(BIN)/python manage.py fake_oauth_provider & provider=$$!; \
+	trap 'kill $$provider 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(INSTALLED)

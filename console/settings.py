@@ -137,6 +137,17 @@ ENDPOINT_CLIENT_POOL_SIZE = env.int("ENDPOINT_CLIENT_POOL_SIZE", default=64)
 # The function that resolves host names to addresses for the network guard.
 ENDPOINT_RESOLVER = "endpoints.runtime.network.resolve_with_system"
 
+# OAuth 2.0: seconds before a token's expiry at which the console already
+# gets a new one, so that a request never goes out with a token that expires
+# on the way.
+OAUTH_REFRESH_SKEW_SECONDS = env.int("OAUTH_REFRESH_SKEW_SECONDS", default=60)
+# Seconds within which the provider must send the user back to the callback
+# URL after Connect; a later callback is rejected.
+OAUTH_STATE_MAX_AGE_SECONDS = env.int("OAUTH_STATE_MAX_AGE_SECONDS", default=600)
+# Port of the fake OAuth 2.0 provider that `make demo` starts on 127.0.0.1,
+# and that the demo's OAuth endpoints point at.
+DEMO_OAUTH_PROVIDER_PORT = env.int("DEMO_OAUTH_PROVIDER_PORT", default=8010)
+
 # Largest workflow export accepted for import, in bytes.
 ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 
@@ -157,5 +168,7 @@ LOGGING = {
         # httpx2 logs every request line, URL included, at INFO.
         "httpx2": {"level": "WARNING"},
         "httpcore2": {"level": "WARNING"},
+        # authlib logs token responses and PKCE verifiers at DEBUG.
+        "authlib": {"level": "WARNING"},
     },
 }

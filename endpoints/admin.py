@@ -24,6 +24,7 @@ from .models import (
     ApiToken,
     AuthConfig,
     Endpoint,
+    OAuthState,
     Step,
     StepUsage,
     Workflow,
@@ -463,4 +464,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # Revoked tokens stay listed as a record.
+        return False
+
+
+@admin.register(OAuthState)
+class OAuthStateAdmin(admin.ModelAdmin):
+    """Connects in progress, read-only; the PKCE verifier is never shown.
+
+    Only hashes of the state and the session key are stored, so nothing
+    listed here lets anyone complete a Connect.
+    """
+
+    list_display = ["endpoint", "user", "created_at", "used_at", "popup"]
+    list_select_related = ["endpoint", "user"]
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -341,6 +341,20 @@ class Endpoint(models.Model):
             self.save(**save_kwargs)
 
 
+# The fields of an AuthConfig that OAuth 2.0 token requests and Connect
+# write, apart from the auth type's settings.
+CONNECTION_FIELDS = (
+    "access_token",
+    "refresh_token",
+    "token_expires_at",
+    "granted_scope",
+    "instance_url",
+    "reconnect_needed",
+    "connected_at",
+    "connected_by",
+)
+
+
 class AuthConfig(models.Model):
     """An endpoint's authentication: its type, settings, secrets and tokens.
 
@@ -439,6 +453,35 @@ class AuthConfig(models.Model):
     def stored_secrets(self) -> dict:
         """Return the decrypted secrets, or {} when they cannot be read."""
         return self.secrets if isinstance(self.secrets, dict) else {}
+
+    def clear_connection(self) -> None:
+        """Forget the OAuth tokens and who connected, without saving."""
+        self.access_token = ""
+        self.refresh_token = ""
+        self.token_expires_at = None
+        self.granted_scope = ""
+        self.instance_url = ""
+        self.reconnect_needed = False
+        self.connected_at = None
+        self.connected_by = None
+
+    def save_settings(self, *, clear_connection: bool = False) -> None:
+        """Save the auth type and its settings, but not the stored tokens.
+
+        The tokens are left as stored because a request may have refreshed
+        them since this object was loaded, and a provider that rotates
+        refresh tokens accepts only the newest. With ``clear_connection``
+        the tokens are deleted instead.
+        """
+        if clear_connection:
+            self.clear_connection()
+        excluded = set() if clear_connection else set(CONNECTION_FIELDS)
+        fields = [
+            field.name
+            for field in self._meta.concrete_fields
+            if not field.primary_key and field.name not in excluded
+        ]
+        self.save(update_fields=fields)
 
 
 class Step(models.Model):
@@ -556,6 +599,8 @@ class ActivityEntry(models.Model):
         DELETED = "deleted", "Deleted"
         TESTED = "tested", "Tested"
         CONNECTED = "connected", "Connected"
+        DISCONNECTED = "disconnected", "Disconnected"
+        RECONNECT_NEEDED = "reconnect_needed", "Reconnect needed"
         REQUEST_FAILED = "request_failed", "Request failed"
         SECURITY_ERROR = "security_error", "Security error"
         EXPORTED = "exported", "Exported"
@@ -612,6 +657,55 @@ class ActivityEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} {self.endpoint_name or self.workflow_name}"
+
+
+def hash_oauth_value(value: str) -> str:
+    """Return the SHA-256 hex digest under which a Connect state is stored.
+
+    The state and the session key are random and long, so a fast hash
+    cannot be reversed by trying values.
+    """
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+class OAuthState(models.Model):
+    """One Connect in progress: its state, PKCE verifier and who started it.
+
+    The callback accepts the state only from the user and session that
+    started it, for its endpoint, once, and within
+    OAUTH_STATE_MAX_AGE_SECONDS. The row lives in the database rather than
+    in a process, so a callback that reaches another console process or
+    host still finds it. Only a hash of the state and of the session key is
+    stored, and the verifier is encrypted.
+    """
+
+    state_hash = models.CharField(max_length=64, unique=True, editable=False)
+    endpoint = models.ForeignKey(
+        Endpoint, on_delete=models.CASCADE, related_name="oauth_states"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    session_key_hash = models.CharField(max_length=64, editable=False)
+    code_verifier = SecretTextField(help_text="The PKCE code verifier (RFC 7636).")
+    redirect_uri = models.CharField(
+        "redirect URI",
+        max_length=2000,
+        help_text="The redirect URI sent to the provider, which the token "
+        "request must repeat.",
+    )
+    popup = models.BooleanField(
+        default=False, help_text="Whether Connect runs in a popup window."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "OAuth Connect state"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Connect of {self.endpoint} started {self.created_at:%Y-%m-%d %H:%M}"
 
 
 API_KEY_PREFIX = "ect_"

@@ -6,6 +6,7 @@ from .views import (
     activity,
     auth_tests,
     certificates,
+    connect,
     endpoints,
     imports,
     requests,
@@ -77,6 +78,21 @@ urlpatterns = [
         "endpoints/<int:pk>/send-request/",
         requests.EndpointSendRequestView.as_view(),
         name="endpoint_send_request",
+    ),
+    path(
+        "endpoints/<int:pk>/connect/",
+        connect.EndpointConnectView.as_view(),
+        name="endpoint_connect",
+    ),
+    path(
+        "endpoints/<int:pk>/disconnect/",
+        connect.EndpointDisconnectView.as_view(),
+        name="endpoint_disconnect",
+    ),
+    path(
+        "oauth/callback/",
+        connect.OAuthCallbackView.as_view(),
+        name="oauth_callback",
     ),
     path(
         "endpoints/<int:pk>/certificate/trust/",

@@ -335,3 +335,48 @@ def validate_basic_username(value: str) -> None:
             "Remove the control characters from the username.",
             code="control_characters",
         )
+
+
+def validate_oauth_url(value: str) -> None:
+    """Reject an OAuth 2.0 endpoint URL that is not ``http(s)://host/...``.
+
+    A query string is allowed, since some providers put a tenant or a
+    version there. User-info and a fragment are not (RFC 6749, sections
+    3.1 and 3.2).
+    """
+    if any(char.isspace() for char in value) or has_control_characters(value):
+        raise ValidationError(
+            "Remove the spaces and control characters from the URL.",
+            code="invalid_characters",
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (parsing the port raises on a bad one)
+    except ValueError as error:
+        raise ValidationError(
+            "Enter a valid URL, such as https://login.example.com/oauth/token "
+            "(%(reason)s).",
+            code="invalid",
+            params={"reason": str(error)},
+        ) from error
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not value.lower().startswith(f"{scheme}://"):
+        raise ValidationError(
+            "Start the URL with https:// (or http:// for a server on this network).",
+            code="invalid_scheme",
+        )
+    if "@" in parts.netloc:
+        raise ValidationError(
+            "Remove the user name and password from the URL; the client ID and "
+            "secret have fields of their own.",
+            code="userinfo",
+        )
+    if not parts.hostname:
+        raise ValidationError(
+            "Add a host name to the URL, such as https://login.example.com.",
+            code="missing_host",
+        )
+    if parts.fragment or value.endswith("#"):
+        raise ValidationError(
+            "Remove the fragment (the part from #) from the URL.", code="fragment"
+        )

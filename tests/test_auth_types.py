@@ -315,7 +315,13 @@ def test_basic_secret_values_include_password():
 def test_selectable_types_exclude_console():
     keys = [auth_type.key for auth_type in registry.selectable_types()]
 
-    assert keys == ["none", "basic", "token"]
+    assert keys == [
+        "none",
+        "basic",
+        "token",
+        "oauth2_password",
+        "oauth2_authorization_code",
+    ]
 
 
 class ChallengingHandler(http.server.BaseHTTPRequestHandler):

@@ -128,14 +128,16 @@ def test_demo_creates_workflow(demo_output):
     names = sorted(workflow.endpoints.values_list("name", flat=True))
 
     assert names == [
+        "Asset inventory",
+        "CRM",
         "Chat webhook",
         "Console",
         "Paging API",
         "Status page",
         "Ticketing",
     ]
-    assert workflow.steps.count() == 4
-    assert StepUsage.objects.filter(step__workflow=workflow).count() == 5
+    assert workflow.steps.count() == 5
+    assert StepUsage.objects.filter(step__workflow=workflow).count() == 7
 
 
 def test_demo_endpoints_have_their_types(demo_output):
@@ -149,6 +151,8 @@ def test_demo_endpoints_have_their_types(demo_output):
         "Ticketing": "basic",
         "Chat webhook": "token",
         "Paging API": "token",
+        "Asset inventory": "oauth2_password",
+        "CRM": "oauth2_authorization_code",
     }
 
 
@@ -211,3 +215,40 @@ def test_demo_pages_open(client, demo_output):
     response = client.get(workflow.get_absolute_url())
 
     assert response.status_code == 200
+
+
+def test_demo_oauth_endpoints_use_fake_provider(demo_output, settings):
+    provider = f"http://127.0.0.1:{settings.DEMO_OAUTH_PROVIDER_PORT}"
+
+    crm = Endpoint.objects.get(name="CRM")
+
+    assert crm.auth.params["authorization_url"] == f"{provider}/authorize"
+    assert crm.auth.params["token_url"] == f"{provider}/token"
+    assert "offline_access" in crm.auth.params["scope"]
+    assert crm.auth.type.is_connected() is False
+
+
+def test_demo_password_endpoint_gets_token(db, settings):
+    from endpoints.runtime import send
+    from endpoints.testing.fake_oauth import (
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_PASSWORD,
+        DEMO_USERNAME,
+        FakeOAuthProvider,
+    )
+
+    provider = FakeOAuthProvider()
+    provider.add_client(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    provider.add_user(DEMO_USERNAME, DEMO_PASSWORD)
+    provider.start()
+    settings.DEMO_OAUTH_PROVIDER_PORT = provider.port
+    try:
+        run_demo()
+
+        response = send(DEMO_WORKFLOW, "Asset inventory", "GET", "/me")
+    finally:
+        provider.stop()
+
+    assert response.status_code == 200
+    assert response.json()["user"] == DEMO_USERNAME

@@ -152,6 +152,15 @@ class AuthForm(forms.Form):
             self.cleaned_data.pop(name, None)
             self._errors.pop(name, None)
 
+    def clears_tokens(self) -> bool:
+        """Return whether saving this form must forget the stored tokens.
+
+        OAuth 2.0 forms return True when the provider, the client or the
+        user changes, because the stored tokens belong to the old ones. Call
+        it before `apply`, which overwrites the stored settings.
+        """
+        return False
+
     def apply(self, config: AuthConfig) -> None:
         """Copy the cleaned data into ``config`` without saving it."""
         secrets = dict(config.stored_secrets())

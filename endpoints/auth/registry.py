@@ -10,6 +10,8 @@ AUTH_TYPE_MODULES = (
     "endpoints.auth.none",
     "endpoints.auth.basic",
     "endpoints.auth.token",
+    "endpoints.auth.oauth_password",
+    "endpoints.auth.oauth_code",
     "endpoints.auth.console",
 )
 

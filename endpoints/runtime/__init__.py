@@ -24,11 +24,13 @@ from .errors import (
     EndpointNotFoundError,
     InvalidPathError,
     InvalidRequestError,
+    ReconnectNeededError,
     RedirectError,
     RequestTimeoutError,
     ResponseError,
     ResponseTooLargeError,
     TLSError,
+    TokenRequestError,
 )
 from .urls import join_url
 
@@ -43,11 +45,13 @@ __all__ = [
     "EndpointNotFoundError",
     "InvalidPathError",
     "InvalidRequestError",
+    "ReconnectNeededError",
     "RedirectError",
     "RequestTimeoutError",
     "ResponseError",
     "ResponseTooLargeError",
     "TLSError",
+    "TokenRequestError",
     "authenticate",
     "join_url",
     "resolve_endpoint",

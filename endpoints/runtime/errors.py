@@ -27,6 +27,7 @@ STAGE_LABELS = {
     "tls": "TLS",
     "timeout": "timeout",
     "authentication": "authentication",
+    "token": "token request",
     "http": "HTTP status",
     "redirect": "redirect",
     "response": "response",
@@ -183,6 +184,35 @@ class AuthenticationError(EndpointError):
 
 class CredentialUnavailableError(AuthenticationError):
     """The auth type has no credential that a script could place itself."""
+
+
+class TokenRequestError(AuthenticationError):
+    """The token endpoint did not issue a usable token.
+
+    ``provider_error`` and ``provider_description`` are the ``error`` and
+    ``error_description`` of the provider's answer (RFC 6749, section 5.2),
+    empty when it sent none, such as for an HTML page. ``status_code`` is
+    the HTTP status of the answer, if one arrived.
+    """
+
+    stage = "token"
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        provider_error: str = "",
+        provider_description: str = "",
+        status_code: int | None = None,
+    ):
+        super().__init__(reason)
+        self.provider_error = provider_error
+        self.provider_description = provider_description
+        self.status_code = status_code
+
+
+class ReconnectNeededError(TokenRequestError):
+    """The stored grant is no longer accepted: a manager must Connect again."""
 
 
 class RedirectError(EndpointError):

@@ -252,8 +252,10 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             with transaction.atomic():
                 endpoint = endpoint_form.save(commit=False)
                 endpoint.save_version(expected_version)
+                # Asked before apply(), which overwrites the stored settings.
+                clear_connection = auth_form.clears_tokens()
                 auth_form.apply(config)
-                config.save()
+                config.save_settings(clear_connection=clear_connection)
                 if changes:
                     activity.record(
                         ActivityEntry.Event.CHANGED,

@@ -46,6 +46,11 @@ class WorkflowListView(mixins.ConsolePermissionMixin, ListView):
         return Workflow.objects.annotate(
             endpoint_count=Count("endpoints", distinct=True),
             step_count=Count("steps", distinct=True),
+            reconnect_count=Count(
+                "endpoints",
+                filter=Q(endpoints__auth__reconnect_needed=True),
+                distinct=True,
+            ),
         ).order_by("name_key", "pk")
 
     def get_context_data(self, **kwargs):

@@ -1,7 +1,7 @@
 // Progressive enhancements for the console's pages. Every page works without
 // this script. It moves focus to a form's error summary, hides fields that do
-// not apply, adds formset rows, copies text, and shows Test Authentication
-// results without reloading the page.
+// not apply, adds formset rows, copies text, opens Connect in a popup, and
+// shows Test Authentication results without reloading the page.
 "use strict";
 
 // A field wrapper with data-show-when="<input name>=<value>" is shown only
@@ -154,9 +154,51 @@ function setUpAuthTestButtons() {
   }
 }
 
+// Connect buttons (data-oauth-connect) submit the endpoint form into a popup
+// window, so the endpoint page stays open. When the browser blocks the
+// popup, or without this script, Connect runs in this window and comes back
+// to the endpoint page. The page reloads when the popup reports success
+// (see oauth-callback.js).
+const OAUTH_CHANNEL = "endpoint-console-oauth";
+const OAUTH_POPUP_NAME = "endpoint-console-connect";
+
+function setUpConnectButtons() {
+  for (const button of document.querySelectorAll("[data-oauth-connect]")) {
+    button.addEventListener("click", () => {
+      const popup = window.open("", OAUTH_POPUP_NAME, "popup,width=640,height=760");
+      if (popup) {
+        button.formTarget = OAUTH_POPUP_NAME;
+        button.value = "1";
+      } else {
+        button.formTarget = "";
+        button.value = "0";
+      }
+    });
+  }
+  const panel = document.querySelector("[data-oauth-panel][data-endpoint]");
+  if (!panel) {
+    return;
+  }
+  const reloadOnConnected = (data) => {
+    if (data && data.outcome === "connected" && data.endpoint === panel.dataset.endpoint) {
+      window.location.reload();
+    }
+  };
+  if ("BroadcastChannel" in window) {
+    const channel = new BroadcastChannel(OAUTH_CHANNEL);
+    channel.addEventListener("message", (event) => reloadOnConnected(event.data));
+  }
+  window.addEventListener("message", (event) => {
+    if (event.origin === window.location.origin) {
+      reloadOnConnected(event.data);
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpErrorSummary();
   setUpConditionalFields();
+  setUpConnectButtons();
   setUpFormsetRows();
   setUpCopyButtons();
   setUpAuthTestButtons();

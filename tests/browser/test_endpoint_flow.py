@@ -113,7 +113,7 @@ def test_save_and_create_preselects_endpoint(page, sign_in, manager, workflow, s
     page.get_by_role("button", name="Save and create a new endpoint").click()
 
     expect(heading(page)).to_have_text("New endpoint")
-    page.get_by_label("Token").check()
+    page.get_by_role("radio", name="Token A token").check()
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("textbox", name="Name", exact=True).fill("Pager")
     page.get_by_role("textbox", name="Base URL").fill("https://pager.example.test/v1")
@@ -308,11 +308,13 @@ def test_type_picker_offers_selectable_types(page, sign_in, manager, workflow):
     page.goto(reverse("endpoints:endpoint_create", args=[workflow.pk]))
 
     picker = page.get_by_role("group", name="Authentication type")
-    expect(picker.get_by_role("radio")).to_have_count(3)
+    expect(picker.get_by_role("radio")).to_have_count(5)
     for label, key in [
         ("No Authorization", "none"),
         ("Basic", "basic"),
-        ("Token", "token"),
+        ("Token A token", "token"),
+        ("OAuth 2.0 (Password)", "oauth2_password"),
+        ("OAuth 2.0 (Authorization Code)", "oauth2_authorization_code"),
     ]:
         expect(picker.get_by_role("radio", name=label)).to_have_value(key)
 

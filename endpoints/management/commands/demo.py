@@ -10,6 +10,13 @@ from django.db import transaction
 
 from endpoints.auth.basic import encode_credential
 from endpoints.models import Endpoint, Step, StepUsage, Workflow
+from endpoints.testing.fake_oauth import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    LISTEN_HOST,
+)
 
 DEMO_WORKFLOW = "Incident response (demo)"
 MANAGERS = "Endpoint managers"
@@ -43,6 +50,43 @@ DEMO_ENDPOINTS = [
     ),
 ]
 
+
+def oauth_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
+    """Return the demo's OAuth 2.0 endpoints, at the fake provider.
+
+    `make demo` starts the fake provider on DEMO_OAUTH_PROVIDER_PORT of
+    127.0.0.1; its client and user exist only there.
+    """
+    provider = f"http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}"
+    client = {
+        "token_url": f"{provider}/token",
+        "client_id": DEMO_CLIENT_ID,
+        "token_endpoint_auth_method": "client_secret_basic",
+        "expired_status": 401,
+    }
+    return [
+        (
+            "Asset inventory",
+            f"{provider}/api",
+            "oauth2_password",
+            {**client, "username": DEMO_USERNAME, "scope": "assets:read"},
+            {"password": DEMO_PASSWORD, "client_secret": DEMO_CLIENT_SECRET},
+        ),
+        (
+            "CRM",
+            f"{provider}/api",
+            "oauth2_authorization_code",
+            {
+                **client,
+                "authorization_url": f"{provider}/authorize",
+                "scope": "contacts:read offline_access",
+                "token_prefix": "Bearer",
+            },
+            {"client_secret": DEMO_CLIENT_SECRET},
+        ),
+    ]
+
+
 DEMO_STEPS = [
     ("Open ticket", Step.Kind.FLOW_STEP, [("Ticketing", "tickets")]),
     (
@@ -52,6 +96,11 @@ DEMO_STEPS = [
     ),
     ("Check status page", Step.Kind.CUSTOM_STEP, [("Status page", "status")]),
     ("Look up responder", Step.Kind.FLOW_STEP, [("Console", "console")]),
+    (
+        "Find affected customer",
+        Step.Kind.INTEGRATION_SCRIPT,
+        [("CRM", "crm"), ("Asset inventory", "assets")],
+    ),
 ]
 
 
@@ -102,6 +151,11 @@ class Command(BaseCommand):
                     "start the demo with make demo, which sets it."
                 )
             )
+        self.stdout.write(
+            "The OAuth 2.0 endpoints CRM and Asset inventory use the fake provider "
+            f"on http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}/, which "
+            "make demo starts. Press Connect on CRM's page to see its consent page."
+        )
 
     def ensure_user(self, username: str, group_name: str, staff: bool):
         user, _ = get_user_model().objects.get_or_create(username=username)
@@ -120,7 +174,10 @@ class Command(BaseCommand):
             "chat when an incident starts.",
         )
         endpoints = {"Console": workflow.endpoints.get(is_builtin=True)}
-        for name, base_url, auth_type, params, secret_values in DEMO_ENDPOINTS:
+        for name, base_url, auth_type, params, secret_values in [
+            *DEMO_ENDPOINTS,
+            *oauth_demo_endpoints(),
+        ]:
             stored = dict(secret_values)
             if auth_type == "basic":
                 password = stored.pop("password")
