@@ -694,3 +694,33 @@ class ApiToken(models.Model):
         if revoked:
             self.revoked_at = now
         return bool(revoked)
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, or one whose password is being checked right now.
+
+    The login throttle counts these rows, so that every process and host of
+    the console shares one count. Only keyed digests of the username and of
+    the client address are stored: no address, and no username, since users
+    sometimes type a password into that field.
+    """
+
+    username_digest = models.CharField(max_length=64, editable=False)
+    address_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["username_digest", "created_at"],
+                name="login_failure_username_time",
+            ),
+            models.Index(
+                fields=["address_digest", "created_at"],
+                name="login_failure_address_time",
+            ),
+            models.Index(fields=["created_at"], name="login_failure_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Failed sign-in at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -14,7 +14,10 @@ from django.urls import reverse
 from endpoints.auth.basic import encode_credential
 from endpoints.models import Endpoint, Step, StepUsage, Workflow
 
-pytest_plugins = ["tests.support.fixtures"]
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.live_servers",
+]
 
 MANAGERS = "Endpoint managers"
 VIEWERS = "Workflow viewers"
