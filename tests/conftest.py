@@ -16,6 +16,7 @@ from endpoints.models import Endpoint, Step, StepUsage, Workflow
 
 pytest_plugins = [
     "tests.support.fixtures",
+    "tests.support.fernet",
     "tests.support.live_servers",
 ]
 

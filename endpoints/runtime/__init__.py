@@ -28,6 +28,7 @@ from .errors import (
     RequestTimeoutError,
     ResponseError,
     ResponseTooLargeError,
+    SecretsUnreadableError,
     TLSError,
 )
 from .urls import join_url
@@ -47,6 +48,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseError",
     "ResponseTooLargeError",
+    "SecretsUnreadableError",
     "TLSError",
     "authenticate",
     "join_url",

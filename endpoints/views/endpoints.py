@@ -14,6 +14,7 @@ from django.views.generic import DetailView, TemplateView
 
 from .. import activity
 from ..auth import registry
+from ..auth.base import discard_unused_unreadable_tokens
 from ..forms import AuthTypeChoiceForm, EndpointForm
 from ..models import (
     ActivityEntry,
@@ -248,6 +249,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                 endpoint = endpoint_form.save(commit=False)
                 endpoint.save_version(expected_version)
                 auth_form.apply(config)
+                discard_unused_unreadable_tokens(config)
                 config.save()
                 if changes:
                     activity.record(
@@ -337,6 +339,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             offered_certificate=info_from_pem(endpoint.offered_certificate_pem),
             awaiting=awaiting,
             chosen_type=chosen_type,
+            unreadable_fields=endpoint.auth.type.unreadable_fields(),
             show_type_picker=awaiting
             and chosen_type is None
             and self.user_can_change(),
