@@ -26,7 +26,7 @@ from ..models import (
     Workflow,
 )
 from ..runtime.tls import info_from_pem
-from . import mixins
+from . import conflicts, mixins
 
 logger = logging.getLogger(__name__)
 
@@ -195,8 +195,8 @@ class EndpointCreateView(
 class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, DetailView):
     """Edit an endpoint; shows the steps that use it as the change's impact.
 
-    A save that races another user's save is refused: the page shows the
-    other user's version beside the submitted values, which stay in the
+    A save that races another user's save is rejected with 409. The page
+    shows the stored version beside the submitted values, which stay in the
     form, so that nothing is lost.
     """
 
@@ -299,6 +299,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         chosen_type = getattr(self, "chosen_type", None)
         if chosen_type and current.auth.awaiting_configuration:
             current.auth.auth_type = chosen_type
+
         logger.warning(
             "event=endpoint_edit_conflict endpoint_id=%s submitted_version=%s "
             "current_version=%s actor_id=%s",
@@ -307,6 +308,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             current.version,
             self.request.user.pk,
         )
+
         # Saving the form again is a deliberate overwrite of the version shown.
         data = endpoint_form.data.copy()
         data["version"] = str(current.version)
@@ -318,7 +320,15 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         endpoint_form.is_valid()
         auth_form = current.auth.type.get_form(auth_form.data, prefix=AUTH_PREFIX)
         auth_form.is_valid()
-        return self.render_forms(endpoint_form, auth_form, conflict=current, status=409)
+
+        return self.render_forms(
+            endpoint_form,
+            auth_form,
+            conflict=current,
+            conflict_rows=conflicts.conflict_rows(current, endpoint_form, auth_form),
+            conflict_change=conflicts.last_change(current),
+            status=409,
+        )
 
     def render_forms(
         self, endpoint_form, auth_form, conflict=None, status=200, **extra
