@@ -2,11 +2,11 @@
 
 gunicorn reads this file from the current folder, so run it from the
 repository's root (or pass ``-c gunicorn.conf.py``). Each value comes from
-an environment variable; docs/deployment.md explains them.
+an environment variable, and docs/deployment.md explains them.
 
 Before any worker starts, the master runs Django's system checks with the
 database, among them the check that stored secrets decrypt with
-FERNET_KEYS, and exits with status 1 and the checks' message if one fails.
+FERNET_KEYS. It exits with status 1 and the checks' message if one fails.
 """
 
 import multiprocessing
