@@ -6,6 +6,7 @@ defaults suit the embedded SQLite set-up, and each production deployment
 overrides them.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -13,8 +14,11 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Variables of the environment take precedence over the file. CONSOLE_ENV_FILE
+# names another file, or none when it is set but empty.
+ENV_FILE = os.environ.get("CONSOLE_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 SECRET_KEY = env.str("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
@@ -38,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "console.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,7 +76,29 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     ),
 }
+# Connection reuse: each process keeps its database connection for
+# CONN_MAX_AGE seconds (0 closes it after every request), and with health
+# checks a reused connection is tested before a request uses it, so that a
+# database restart costs no request. Django's development server starts a
+# thread per request, which cannot reuse connections, hence no reuse with
+# DEBUG. Options in DATABASE_URL's query string take precedence.
+DATABASES["default"].setdefault(
+    "CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+)
+DATABASES["default"].setdefault(
+    "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache is a database table, created by a migration, so that every
+# process and host of the console shares it. A cache in process memory
+# would differ from one gunicorn worker to the next.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "endpoints_cache",
+    },
+}
 
 # Fernet keys for the secrets stored in the database. The first key encrypts
 # and every key decrypts, so a new key goes first and the old ones stay until
@@ -91,13 +118,24 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "endpoints:workflow_list"
 LOGOUT_REDIRECT_URL = "login"
 
+# Failed sign-ins are counted in the database, for every process. After
+# LOGIN_FAILURE_LIMIT failures for one username, or LOGIN_ADDRESS_FAILURE_LIMIT
+# from one client address, within LOGIN_FAILURE_WINDOW seconds, further
+# sign-ins for it are rejected without checking the password. They are
+# accepted again once enough of those failures are older than the window.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# The folder that `manage.py collectstatic` writes the hashed and compressed
+# files to, which whitenoise serves when DEBUG is off.
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -113,6 +151,69 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# HTTPS. With DEBUG off the console expects to be reached over HTTPS only.
+# Plain HTTP is redirected, cookies are sent over HTTPS only, and the HSTS
+# header makes browsers use HTTPS only for SECURE_HSTS_SECONDS. Each can be
+# turned off for a deployment that forwards plain HTTP on a trusted network.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers often call the health check over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 60 * 60
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True
+)
+# Preloading commits the whole domain to HTTPS in browsers, so the operator
+# opts in by setting it and submitting the domain. While it is off, the
+# deploy check does not warn about it (security.W021).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Behind a reverse proxy that terminates TLS, Django learns the original
+# scheme and host from the proxy's X-Forwarded-Proto and X-Forwarded-Host
+# headers, and the login throttle the client's address from
+# X-Forwarded-For. Trust them only behind a proxy that sets (not passes on)
+# these headers, since a client could otherwise forge them.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+# The number of proxies in front of the console that append to
+# X-Forwarded-For; the client's address is the one that many entries from
+# the right.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# Origins whose form posts are accepted, besides the request's own host.
+# The console's public address is always one of them.
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+if _origin(CONSOLE_BASE_URL) not in CSRF_TRUSTED_ORIGINS:
+    CSRF_TRUSTED_ORIGINS.append(_origin(CONSOLE_BASE_URL))
+
+# The Content-Security-Policy header of every response (see
+# console/middleware.py): scripts, styles and everything else only from the
+# console itself, no inline script or style, and no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
+)
+
+# Request size limits. A request body over DATA_UPLOAD_MAX_MEMORY_SIZE bytes
+# (file uploads excepted, which the import page caps at IMPORT_MAX_BYTES) or
+# with more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields gets 400 Bad Request.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
 
 # Requests through endpoints. Networks that no endpoint may connect to, as
 # CIDR ranges: checked after DNS resolution, on every connection. The

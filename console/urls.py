@@ -5,15 +5,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from endpoints.views.login import ThrottledLoginView
+
+from .health import health
+
+handler400 = "console.errors.bad_request"
+
 urlpatterns = [
     path(
         "",
         RedirectView.as_view(pattern_name="endpoints:workflow_list"),
         name="home",
     ),
+    path("health/", health, name="health"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        ThrottledLoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

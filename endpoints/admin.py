@@ -7,6 +7,7 @@ form validates them.
 """
 
 import io
+import logging
 import zipfile
 
 from django import forms
@@ -17,13 +18,15 @@ from django.http import HttpResponse
 from django.template.defaultfilters import pluralize
 from django.utils.http import content_disposition_header
 
-from . import activity
+from . import activity, throttling
 from .export import ExportCheckError, build_export
+from .forms import ThrottledAdminAuthenticationForm
 from .models import (
     ActivityEntry,
     ApiToken,
     AuthConfig,
     Endpoint,
+    LoginFailure,
     OAuthState,
     Step,
     StepUsage,
@@ -33,6 +36,44 @@ from .models import (
 admin.site.site_header = "Endpoint Console administration"
 admin.site.site_title = "Endpoint Console admin"
 admin.site.index_title = "Administration"
+# Failed admin sign-ins count towards the same limits as the console's.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+logger = logging.getLogger(__name__)
+
+
+class LoggedModelAdmin(admin.ModelAdmin):
+    """A ModelAdmin that logs each change as one key=value line.
+
+    The admin's own history (LogEntry) keeps the details; the log line has
+    the ids and the outcome, for operators who read the logs.
+    """
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._log_change("addition", request, obj)
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        self._log_change("change", request, obj)
+        return entry
+
+    def log_deletions(self, request, queryset):
+        entries = super().log_deletions(request, queryset)
+        for obj in queryset:
+            self._log_change("deletion", request, obj)
+        return entries
+
+    def _log_change(self, action: str, request, obj) -> None:
+        logger.info(
+            "event=admin_change action=%s model=%s object_id=%s actor_id=%s "
+            "outcome=success",
+            action,
+            obj._meta.label,
+            obj.pk,
+            request.user.pk,
+        )
 
 
 class AuthConfigInline(admin.StackedInline):
@@ -151,7 +192,7 @@ def export_workflows(modeladmin, request, queryset):
 
 
 @admin.register(Workflow)
-class WorkflowAdmin(admin.ModelAdmin):
+class WorkflowAdmin(LoggedModelAdmin):
     list_display = ["name", "endpoint_count", "created_at", "updated_at"]
     search_fields = ["name"]
     fields = ["name", "description"]
@@ -241,7 +282,7 @@ class EndpointAdminForm(forms.ModelForm):
 
 
 @admin.register(Endpoint)
-class EndpointAdmin(admin.ModelAdmin):
+class EndpointAdmin(LoggedModelAdmin):
     list_display = ["name", "workflow", "auth_type", "base_url", "is_builtin"]
     list_filter = ["is_builtin", "trust_self_signed", "workflow"]
     list_select_related = ["workflow", "auth"]
@@ -329,7 +370,7 @@ class EndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuthConfig)
-class AuthConfigAdmin(admin.ModelAdmin):
+class AuthConfigAdmin(LoggedModelAdmin):
     list_display = ["endpoint", "auth_type", "reconnect_needed", "updated_at"]
     list_filter = ["auth_type", "reconnect_needed"]
     list_select_related = ["endpoint", "endpoint__workflow"]
@@ -374,7 +415,7 @@ class StepUsageInline(admin.TabularInline):
 
 
 @admin.register(Step)
-class StepAdmin(admin.ModelAdmin):
+class StepAdmin(LoggedModelAdmin):
     list_display = ["name", "workflow", "kind"]
     list_filter = ["kind", "workflow"]
     list_select_related = ["workflow"]
@@ -384,7 +425,7 @@ class StepAdmin(admin.ModelAdmin):
 
 
 @admin.register(StepUsage)
-class StepUsageAdmin(admin.ModelAdmin):
+class StepUsageAdmin(LoggedModelAdmin):
     list_display = ["label", "step", "endpoint"]
     list_select_related = ["step", "endpoint"]
     search_fields = ["label", "step__name", "endpoint__name"]
@@ -392,7 +433,7 @@ class StepUsageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActivityEntry)
-class ActivityEntryAdmin(admin.ModelAdmin):
+class ActivityEntryAdmin(LoggedModelAdmin):
     list_display = [
         "created_at",
         "event",
@@ -431,7 +472,7 @@ def revoke_tokens(modeladmin, request, queryset):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(LoggedModelAdmin):
     """API tokens: listed and revocable, never created or shown here.
 
     Users create their tokens on their own API tokens page, which shows the
@@ -485,3 +526,34 @@ class OAuthStateAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(LoggedModelAdmin):
+    """Failed sign-ins that the login throttle counts.
+
+    Rows store digests only, so the search takes a whole username or client
+    address and finds the rows of its digest. Deleting a username's rows
+    lets it sign in again at once.
+    """
+
+    list_display = ["created_at", "username_digest", "address_digest"]
+    fields = list_display
+    readonly_fields = list_display
+    search_fields = ["username_digest"]
+    search_help_text = "Enter a whole username or client address."
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matching = queryset.filter(
+            username_digest=throttling.username_digest(term)
+        ) | queryset.filter(address_digest=throttling.address_digest(term))
+        return matching, False

@@ -5,12 +5,16 @@ endpoint page shows both forms and saves them together.
 """
 
 import ipaddress
+import logging
 from urllib.parse import urlsplit
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
+from . import throttling
 from .auth import registry
 from .models import ApiToken, Endpoint, Step, StepUsage, Workflow
 from .runtime.errors import InvalidPathError
@@ -19,6 +23,8 @@ from .runtime.urls import join_url
 from .validators import name_key, validate_header_name, validate_header_value
 
 NEVER = "never"
+
+logger = logging.getLogger(__name__)
 
 
 # The workflow page shows the whole description, so it is kept to a few
@@ -340,3 +346,53 @@ class ApiTokenForm(forms.ModelForm):
     def expiry_days(self) -> int | None:
         value = self.cleaned_data["expires_in"]
         return None if value == NEVER else int(value)
+
+
+class ThrottledLoginMixin:
+    """Reject sign-ins after repeated failures; see `endpoints.throttling`.
+
+    While a username or client address is throttled, even the right
+    password is rejected, so that guessing gains nothing. ``retry_after``
+    is set to the seconds to wait when a sign-in was rejected for that.
+    """
+
+    retry_after: int | None = None
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not (username and password):
+            return super().clean()
+
+        try:
+            attempt = throttling.begin_attempt(self.request, username)
+        except throttling.LoginThrottledError as error:
+            self.retry_after = error.retry_after
+            raise ValidationError(
+                "Too many failed sign-ins for this %(scope)s. Wait %(wait)s, then "
+                "try again, or ask an administrator to check the account.",
+                code="throttled",
+                params={
+                    "scope": "username"
+                    if error.scope == "username"
+                    else "network address",
+                    "wait": throttling.describe_wait(error.retry_after),
+                },
+            ) from None
+
+        try:
+            cleaned = super().clean()
+        except ValidationError as error:
+            logger.warning("event=login_failed outcome=failure code=%s", error.code)
+            raise
+        attempt.succeeded()
+        logger.info("event=login outcome=success user_id=%s", self.get_user().pk)
+        return cleaned
+
+
+class ThrottledAuthenticationForm(ThrottledLoginMixin, AuthenticationForm):
+    """The console's sign-in form."""
+
+
+class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's sign-in form, throttled like the console's."""

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from fernet_fields import EncryptedField
 
 from .fields import UNREADABLE, SecretJSONField, SecretTextField
 from .validators import (
@@ -408,6 +409,20 @@ class AuthConfig(models.Model):
                 params={"key": self.auth_type},
             )
         self._check_auth_type_change()
+        unreadable = self.unreadable_fields()
+        if unreadable and not self._state.adding:
+            # A column that no key decrypts keeps its stored value, which a
+            # corrected FERNET_KEYS can still read; every other field saves.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key
+                and field.name not in unreadable
+                and (
+                    kwargs.get("update_fields") is None
+                    or field.name in kwargs["update_fields"]
+                )
+            ]
         super().save(*args, **kwargs)
 
     def _check_auth_type_change(self) -> None:
@@ -443,12 +458,18 @@ class AuthConfig(models.Model):
 
         return registry.label(self.auth_type)
 
+    def unreadable_fields(self) -> list[str]:
+        """Return the names of the encrypted fields that no key decrypts."""
+        return [
+            field.name
+            for field in self._meta.concrete_fields
+            if isinstance(field, EncryptedField)
+            and getattr(self, field.attname) is UNREADABLE
+        ]
+
     @property
     def secrets_readable(self) -> bool:
-        return all(
-            value is not UNREADABLE
-            for value in (self.secrets, self.access_token, self.refresh_token)
-        )
+        return not self.unreadable_fields()
 
     def stored_secrets(self) -> dict:
         """Return the decrypted secrets, or {} when they cannot be read."""
@@ -800,3 +821,33 @@ class ApiToken(models.Model):
         if revoked:
             self.revoked_at = now
         return bool(revoked)
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, or one whose password is being checked right now.
+
+    The login throttle counts these rows, so that every process and host of
+    the console shares one count. Only keyed digests of the username and of
+    the client address are stored: no address, and no username, since users
+    sometimes type a password into that field.
+    """
+
+    username_digest = models.CharField(max_length=64, editable=False)
+    address_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["username_digest", "created_at"],
+                name="login_failure_username_time",
+            ),
+            models.Index(
+                fields=["address_digest", "created_at"],
+                name="login_failure_address_time",
+            ),
+            models.Index(fields=["created_at"], name="login_failure_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Failed sign-in at {self.created_at:%Y-%m-%d %H:%M:%S}"

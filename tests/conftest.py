@@ -14,7 +14,12 @@ from django.urls import reverse
 from endpoints.auth.basic import encode_credential
 from endpoints.models import Endpoint, Step, StepUsage, Workflow
 
-pytest_plugins = ["tests.support.fixtures", "tests.support.oauth"]
+pytest_plugins = [
+    "tests.support.fixtures",
+    "tests.support.oauth",
+    "tests.support.fernet",
+    "tests.support.live_servers",
+]
 
 MANAGERS = "Endpoint managers"
 VIEWERS = "Workflow viewers"

@@ -77,14 +77,75 @@ def test_auth_form_keeps_second_users_values(raced):
     assert auth_form["preemptive"].value() is False
 
 
+def conflict_row(response, label):
+    """Return the (stored, submitted) values of a row of the conflict table."""
+    [row] = [row for row in response.context["conflict_rows"] if row.label == label]
+    return row.stored, row.submitted
+
+
 def test_page_shows_stored_version(raced):
     _, second_response = raced
 
     content = second_response.content.decode()
     assert "Someone else saved this endpoint" in content
-    assert "version 2" in content
-    assert "<dt>Name</dt><dd>Tickets</dd>" in content
-    assert '<code class="url">https://first.example.test/api</code>' in content
+    assert "Stored now (version 2)" in content
+    assert "by manager." in content
+
+
+def test_conflict_table_shows_both_names(raced):
+    _, second_response = raced
+
+    assert conflict_row(second_response, "Name") == ("Tickets", "Second name")
+
+
+def test_conflict_table_shows_both_base_urls(raced):
+    _, second_response = raced
+
+    assert conflict_row(second_response, "Base URL") == (
+        "https://first.example.test/api",
+        "https://second.example.test/api",
+    )
+
+
+def test_conflict_table_shows_both_auth_settings(raced):
+    _, second_response = raced
+
+    assert conflict_row(second_response, "Preemptive") == ("On", "Off")
+    assert conflict_row(second_response, "Username") == ("svc", "svc")
+
+
+def test_conflict_table_marks_differing_rows(raced):
+    _, second_response = raced
+
+    differing = [
+        row.label for row in second_response.context["conflict_rows"] if row.differs
+    ]
+
+    assert differing == ["Name", "Base URL", "Preemptive"]
+
+
+def test_conflict_table_rendered_side_by_side(raced):
+    _, second_response = raced
+
+    content = second_response.content.decode()
+    assert "<td><code>https://first.example.test/api</code></td>" in content
+    assert "<td><code>https://second.example.test/api</code></td>" in content
+
+
+def test_conflict_table_describes_secrets_only(first_client, second_client, endpoint):
+    first_client.post(
+        endpoint.get_absolute_url(),
+        endpoint_form_data(endpoint, base_url="https://first.example.test/api"),
+    )
+    data = endpoint_form_data(endpoint, **{"auth-password_0": "PLANTED-race-pw-3434"})
+
+    response = second_client.post(endpoint.get_absolute_url(), data)
+
+    assert conflict_row(response, "Password") == (
+        "A value is set",
+        "A new value (not shown; enter it again)",
+    )
+    assert b"PLANTED-race-pw-3434" not in response.content
 
 
 def test_conflict_form_carries_current_version(raced):

@@ -91,9 +91,15 @@ class AuthForm(forms.Form):
         for name, value in config.params.items():
             initial.setdefault(name, value)
         super().__init__(*args, initial=initial, **kwargs)
+        # When the stored secrets cannot be decrypted, the form cannot tell
+        # which of them were set. So each secret field must be entered again,
+        # or cleared on purpose if it is optional.
+        self.secrets_unreadable = "secrets" in config.unreadable_fields()
         for name, form_field in self.fields.items():
             if isinstance(form_field, SecretField):
-                form_field.bind_stored(self.secret_is_set(name))
+                form_field.bind_stored(
+                    self.secret_is_set(name), unreadable=self.secrets_unreadable
+                )
             condition = self.conditional_fields.get(name)
             if condition:
                 controller, expected = condition
@@ -177,6 +183,24 @@ class AuthForm(forms.Form):
         config.secrets = secrets
 
 
+def discard_unused_unreadable_tokens(config: AuthConfig) -> bool:
+    """Empty the token fields that no key decrypts, for types without tokens.
+
+    Such a type never sends them, so nothing is lost. The endpoint page
+    calls this when a manager saves the form, whose secrets were then
+    entered again; otherwise the page would go on reporting values that
+    nobody can read or needs. Returns whether a field was emptied.
+    """
+    if config.type.uses_tokens:
+        return False
+    discarded = False
+    for name in ("access_token", "refresh_token"):
+        if name in config.unreadable_fields():
+            setattr(config, name, "")
+            discarded = True
+    return discarded
+
+
 class AuthType:
     """One way of authenticating requests, bound to a stored configuration."""
 
@@ -197,6 +221,9 @@ class AuthType:
     # An optional template for type-specific parts of the endpoint page,
     # such as a Connect button. It receives ``endpoint`` and ``auth_type``.
     panel_template: ClassVar[str | None] = None
+    # True for types that send the stored access token (and refresh it),
+    # which must then be readable for a request.
+    uses_tokens: ClassVar[bool] = False
 
     def __init__(self, config: AuthConfig):
         self.config = config
@@ -227,6 +254,13 @@ class AuthType:
     def summary(self) -> str:
         """Return a short description without secrets, for lists."""
         return ""
+
+    def unreadable_fields(self) -> list[str]:
+        """Return the encrypted fields this type needs that no key decrypts."""
+        needed = {"secrets"}
+        if self.uses_tokens:
+            needed |= {"access_token", "refresh_token"}
+        return [name for name in self.config.unreadable_fields() if name in needed]
 
     def is_connected(self) -> bool:
         """Return whether the stored configuration can authenticate requests.

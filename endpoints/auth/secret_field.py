@@ -63,6 +63,7 @@ class SecretInput(forms.MultiWidget):
         super().__init__(widgets, attrs)
         self.is_set = False
         self.clearable = True
+        self.unreadable = False
 
     def decompress(self, value):
         return ["", False]
@@ -89,8 +90,11 @@ class SecretInput(forms.MultiWidget):
         # The clear box needs no description of its own; its label says it.
         context["widget"]["subwidgets"][1]["attrs"].pop("aria-describedby", None)
         context["widget"]["is_set"] = self.is_set
-        context["widget"]["clearable"] = self.clearable and self.is_set
         context["widget"]["typed_not_saved"] = typed
+        context["widget"]["unreadable"] = self.unreadable
+        context["widget"]["clearable"] = self.clearable and (
+            self.is_set or self.unreadable
+        )
         return context
 
     def value_from_datadict(self, data, files, name):
@@ -113,6 +117,10 @@ class SecretField(forms.MultiValueField):
         "clear_required": "This value is required, so it cannot be cleared; enter "
         "a new value instead.",
         "set_and_clear": "Either enter a new value or tick “Clear”, not both.",
+        "unreadable": "The stored value cannot be decrypted with the current keys, "
+        "so it cannot be kept. Enter it again, or tick “Clear the stored value”.",
+        "unreadable_required": "The stored value cannot be decrypted with the "
+        "current keys, so it cannot be kept. Enter it again.",
     }
 
     def __init__(self, *, required=True, **kwargs):
@@ -123,14 +131,21 @@ class SecretField(forms.MultiValueField):
         super().__init__(fields, required=required, require_all_fields=False, **kwargs)
         self.secret_required = required
         self.is_set = False
+        self.unreadable = False
 
-    def bind_stored(self, is_set: bool) -> None:
-        """Record whether a value is stored, for the widget and the checks."""
-        self.is_set = is_set
-        self.widget.is_set = is_set
+    def bind_stored(self, is_set: bool, unreadable: bool = False) -> None:
+        """Record whether a value is stored, for the widget and the checks.
+
+        ``unreadable`` means that the stored secrets cannot be decrypted, so
+        a blank input cannot keep anything and is rejected.
+        """
+        self.is_set = is_set and not unreadable
+        self.unreadable = unreadable
+        self.widget.is_set = self.is_set
+        self.widget.unreadable = unreadable
         self.widget.clearable = not self.secret_required
         # A stored value makes a blank input valid: it keeps the value.
-        self.required = self.secret_required and not is_set
+        self.required = self.secret_required and not self.is_set
 
     def clean(self, value):
         typed, clear = (value or ["", False])[:2]
@@ -157,6 +172,9 @@ class SecretField(forms.MultiValueField):
             for validator in self.validators:
                 validator(typed)
             return SecretChange(SecretAction.SET, typed)
+        if self.unreadable:
+            code = "unreadable_required" if self.secret_required else "unreadable"
+            raise ValidationError(self.error_messages[code], code=code)
         if self.required:
             raise ValidationError(self.error_messages["required"], code="required")
         return KEEP

@@ -29,6 +29,7 @@ from .errors import (
     RequestTimeoutError,
     ResponseError,
     ResponseTooLargeError,
+    SecretsUnreadableError,
     TLSError,
     TokenRequestError,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseError",
     "ResponseTooLargeError",
+    "SecretsUnreadableError",
     "TLSError",
     "TokenRequestError",
     "authenticate",

@@ -29,6 +29,7 @@ from .errors import (
     InvalidRequestError,
     RequestTimeoutError,
     ResponseError,
+    SecretsUnreadableError,
     TLSError,
 )
 from .pinning import review_failed_handshake
@@ -260,6 +261,8 @@ class EndpointCall:
         started = time.perf_counter()
         trusted_pem: str | None = None
         try:
+            if self.auth_type.unreadable_fields():
+                raise SecretsUnreadableError()
             for attempt in (1, 2):
                 try:
                     with self._client(trusted_pem) as client:

@@ -215,6 +215,22 @@ class ReconnectNeededError(TokenRequestError):
     """The stored grant is no longer accepted: a manager must Connect again."""
 
 
+class SecretsUnreadableError(AuthenticationError):
+    """The endpoint's stored secrets cannot be decrypted with FERNET_KEYS.
+
+    Nothing is sent: without its secrets the endpoint would send requests
+    without their credentials.
+    """
+
+    def __init__(self, reason: str = ""):
+        super().__init__(
+            reason
+            or "Its stored secrets cannot be decrypted with the current "
+            "FERNET_KEYS, so nothing was sent. Add the key that encrypted them to "
+            "FERNET_KEYS, or enter the secrets again on the endpoint's page."
+        )
+
+
 class RedirectError(EndpointError):
     """The target redirected to another origin, or too many times."""
 

@@ -2,19 +2,23 @@
 
 Connect is a POST from the endpoint page: console.js sends it into a popup
 window, and without the script (or with popups blocked) it runs in the main
-window. Either way the browser goes on to the provider and comes back to
-the one callback URL. A failure is shown on a page of its own, with a link
-back to the endpoint. A success in a popup shows a page whose script makes
-the endpoint page reload and closes the popup. In the main window it
-returns to the endpoint page with a message.
+window. It answers with a page that links to the provider and follows the
+link by script, because the Content-Security-Policy's form-action 'self'
+blocks a form submission that redirects to another origin. The browser
+then comes back from the provider to the one callback URL. A failure is
+shown on a page of its own, with a link back to the endpoint. A success in
+a popup shows a page whose script makes the endpoint page reload and
+closes the popup. In the main window it returns to the endpoint page with
+a message.
 """
 
 import logging
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
@@ -33,6 +37,7 @@ from . import mixins
 logger = logging.getLogger(__name__)
 
 CALLBACK_TEMPLATE = "endpoints/oauth_callback.html"
+REDIRECT_TEMPLATE = "endpoints/oauth_redirect.html"
 
 
 class EndpointConnectView(mixins.ConsolePermissionMixin, SingleObjectMixin, View):
@@ -62,7 +67,18 @@ class EndpointConnectView(mixins.ConsolePermissionMixin, SingleObjectMixin, View
             session_key=request.session.session_key,
             popup=request.POST.get("popup") == "1",
         )
-        return HttpResponseRedirect(url)
+        response = TemplateResponse(
+            request,
+            REDIRECT_TEMPLATE,
+            {
+                "endpoint": endpoint,
+                "authorization_url": url,
+                "provider_host": urlsplit(url).netloc,
+            },
+        )
+        # The link carries a single-use state; no cache may keep it.
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 @method_decorator(login_not_required, name="dispatch")

@@ -14,6 +14,7 @@ from django.views.generic import DetailView, TemplateView
 
 from .. import activity
 from ..auth import registry
+from ..auth.base import discard_unused_unreadable_tokens
 from ..forms import AuthTypeChoiceForm, EndpointForm
 from ..models import (
     ActivityEntry,
@@ -25,7 +26,7 @@ from ..models import (
     Workflow,
 )
 from ..runtime.tls import info_from_pem
-from . import mixins
+from . import conflicts, mixins
 
 logger = logging.getLogger(__name__)
 
@@ -194,8 +195,8 @@ class EndpointCreateView(
 class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, DetailView):
     """Edit an endpoint; shows the steps that use it as the change's impact.
 
-    A save that races another user's save is refused: the page shows the
-    other user's version beside the submitted values, which stay in the
+    A save that races another user's save is rejected with 409. The page
+    shows the stored version beside the submitted values, which stay in the
     form, so that nothing is lost.
     """
 
@@ -255,7 +256,8 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                 # Asked before apply(), which overwrites the stored settings.
                 clear_connection = auth_form.clears_tokens()
                 auth_form.apply(config)
-                config.save_settings(clear_connection=clear_connection)
+                discarded = discard_unused_unreadable_tokens(config)
+                config.save_settings(clear_connection=clear_connection or discarded)
                 if changes:
                     activity.record(
                         ActivityEntry.Event.CHANGED,
@@ -333,6 +335,8 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             auth_form,
             conflict=current,
             typed_secrets=auth_form.typed_secret_labels(),
+            conflict_rows=conflicts.conflict_rows(current, endpoint_form, auth_form),
+            conflict_change=conflicts.last_change(current),
             status=409,
         )
 
@@ -355,6 +359,7 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
             offered_certificate=info_from_pem(endpoint.offered_certificate_pem),
             awaiting=awaiting,
             chosen_type=chosen_type,
+            unreadable_fields=endpoint.auth.type.unreadable_fields(),
             show_type_picker=awaiting
             and chosen_type is None
             and self.user_can_change(),

@@ -107,6 +107,7 @@ class OAuth2AuthType(AuthType):
 
     # Whether the type obtains its grant through Connect in a browser.
     uses_connect: ClassVar[bool] = False
+    uses_tokens: ClassVar[bool] = True
     # Shown by Test Authentication and in messages for the grant in use.
     grant_label: ClassVar[str] = "OAuth 2.0"
 
