@@ -447,7 +447,7 @@ class AuthConfig(models.Model):
 
     @property
     def type(self):
-        """The auth type object that knows how to use this configuration."""
+        """The auth type object bound to this configuration."""
         from .auth import registry
 
         return registry.get(self.auth_type)(self)
