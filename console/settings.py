@@ -30,7 +30,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the console's throttled sign-in.
+    "endpoints.apps.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -261,11 +262,33 @@ LOGGING = {
             "%(message)s",
         },
     },
+    "filters": {
+        "remove_query_string": {"()": "console.logfilters.RemoveQueryString"},
+        "no_client_error_traceback": {
+            "()": "console.logfilters.NoClientErrorTraceback"
+        },
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "keyvalue"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own configuration gives these loggers handlers of their
+        # own, which wrote each line a second time beside the root's. Here
+        # they pass their records to the root handler only.
+        "django": {"handlers": [], "propagate": True},
+        # runserver's request log: without query strings, which may carry an
+        # OAuth code and state.
+        "django.server": {
+            "handlers": [],
+            "filters": ["remove_query_string"],
+            "propagate": True,
+        },
+        "django.request": {
+            "handlers": [],
+            "filters": ["no_client_error_traceback"],
+            "propagate": True,
+        },
         # httpx2 logs every request line, URL included, at INFO.
         "httpx2": {"level": "WARNING"},
         "httpcore2": {"level": "WARNING"},

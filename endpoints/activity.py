@@ -3,21 +3,15 @@
 import logging
 
 from .models import ActivityEntry, Endpoint, Workflow
+from .redaction import REDACTED, redact
+
+__all__ = ["REDACTED", "endpoint_secrets", "record", "redact"]
 
 logger = logging.getLogger(__name__)
 
-REDACTED = "[redacted]"
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Replace every occurrence of each secret in ``text``, longest first."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return text
-
 
 def endpoint_secrets(endpoint: Endpoint | None) -> list[str]:
-    """Return the plain-text secrets stored for an endpoint, if any."""
+    """Return the endpoint's stored secrets and derived credentials, if any."""
     if endpoint is None or endpoint.pk is None:
         return []
     try:

@@ -20,7 +20,6 @@ from django.utils.http import content_disposition_header
 
 from . import activity, throttling
 from .export import ExportCheckError, build_export
-from .forms import ThrottledAdminAuthenticationForm
 from .models import (
     ActivityEntry,
     ApiToken,
@@ -32,12 +31,6 @@ from .models import (
     StepUsage,
     Workflow,
 )
-
-admin.site.site_header = "Endpoint Console administration"
-admin.site.site_title = "Endpoint Console admin"
-admin.site.index_title = "Administration"
-# Failed admin sign-ins count towards the same limits as the console's.
-admin.site.login_form = ThrottledAdminAuthenticationForm
 
 logger = logging.getLogger(__name__)
 

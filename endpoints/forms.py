@@ -4,7 +4,6 @@ The auth type's own fields come from the type's form (`endpoints.auth`); the
 endpoint page shows both forms and saves them together.
 """
 
-import ipaddress
 import logging
 from urllib.parse import urlsplit
 
@@ -18,7 +17,6 @@ from . import throttling
 from .auth import registry
 from .models import ApiToken, Endpoint, Step, StepUsage, Workflow
 from .runtime.errors import InvalidPathError
-from .runtime.network import NetworkGuard
 from .runtime.urls import join_url
 from .validators import name_key, validate_header_name, validate_header_value
 
@@ -121,34 +119,6 @@ class EndpointForm(forms.ModelForm):
             self.fields[
                 "base_url"
             ].help_text = "The console's own API, from the CONSOLE_BASE_URL setting."
-
-    def clean(self):
-        # Endpoint.clean checks that trusting self-signed certificates goes
-        # with an https:// base URL.
-        cleaned = super().clean()
-        base_url = cleaned.get("base_url") or ""
-        if base_url and not self.instance.is_builtin:
-            self._check_blocked_address(base_url)
-        return cleaned
-
-    def _check_blocked_address(self, base_url: str) -> None:
-        # Host names are checked at connect time, after DNS resolution; an IP
-        # address in a blocked network can be rejected at once.
-        try:
-            address = ipaddress.ip_address(urlsplit(base_url).hostname or "")
-        except ValueError:
-            return
-        network = NetworkGuard.from_settings().blocked_network(address)
-        if network is not None:
-            self.add_error(
-                "base_url",
-                ValidationError(
-                    "The address %(address)s is in the blocked network "
-                    "%(network)s, which endpoints may not connect to.",
-                    code="blocked_address",
-                    params={"address": address, "network": network},
-                ),
-            )
 
     def certificates_outdated(self) -> bool:
         """Return whether the submitted values void the pinned certificate.

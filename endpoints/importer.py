@@ -52,7 +52,7 @@ from .models import (
     StepUsage,
     Workflow,
 )
-from .validators import NAME_MAX_LENGTH, name_key
+from .validators import NAME_MAX_LENGTH, name_key, validate_not_blocked_address
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ logger = logging.getLogger(__name__)
 # limit leaves room for that and stops input that would exhaust the parser's
 # recursion well below Python's recursion limit (1000 by default).
 MAX_NESTING_DEPTH = 20
+
+# The export's only number is its format version, so any integer with more
+# digits than this is a damaged or hostile file.
+MAX_INTEGER_DIGITS = 20
 
 # A file with more problems than this lists the first ones and a count.
 MAX_LISTED_PROBLEMS = 50
@@ -275,11 +279,18 @@ def parse_import(content: bytes) -> object:
             text,
             object_pairs_hook=_reject_duplicate_keys,
             parse_constant=_reject_constant,
+            parse_int=_parse_int,
         )
     except _DuplicateKeyError as error:
         raise _single(
             "duplicate_key",
             f"The key “{_quote(error.key)}” appears twice in one object.",
+        ) from error
+    except _HugeIntegerError as error:
+        raise _single(
+            "not_json",
+            f"The file contains an integer with {error.digits:,} digits; an export "
+            f"has none with more than {MAX_INTEGER_DIGITS}.",
         ) from error
     except json.JSONDecodeError as error:
         raise _single(
@@ -288,8 +299,8 @@ def parse_import(content: bytes) -> object:
             f"column {error.colno}.",
         ) from error
     except (ValueError, RecursionError) as error:
-        # Non-finite numbers, integers over Python's digit limit and, should
-        # the depth scan ever miss one, nesting too deep for the parser.
+        # Non-finite numbers and, should the depth scan ever miss one,
+        # nesting too deep for the parser.
         raise _single("not_json", f"The file is not valid JSON: {error}.") from error
 
     bad_text_path = _find_surrogate(data, "")
@@ -322,15 +333,31 @@ def validate_import(data: object, *, name: str | None = None) -> ImportPlan:
             f"{_describe(data.get('format'))}, expected “{EXPORT_FORMAT}”.",
         )
     version = data.get("format_version")
-    if type(version) is not int or version != EXPORT_FORMAT_VERSION:
+    mistyped_version = _is_mistyped_version(version)
+    if not mistyped_version and (
+        type(version) is not int or version != EXPORT_FORMAT_VERSION
+    ):
         raise _single(
             "wrong_format_version",
-            f"The file has format version {_describe(version)}; this console reads "
-            f"version {EXPORT_FORMAT_VERSION}. Export the workflow again from a "
-            "console of the same version.",
+            f"The file has format version {_describe(version)}, but this console "
+            f"reads only version {EXPORT_FORMAT_VERSION}. Export the workflow again "
+            "from a console of the same version.",
         )
 
     checker.check_object(data, "", ROOT_FIELDS)
+    if mistyped_version:
+        # The file is of this version, written otherwise than the export
+        # writes it, so the rest of it is checked too. This problem replaces
+        # the type check's.
+        checker.problems = [
+            problem for problem in checker.problems if problem.path != "format_version"
+        ]
+        checker.add(
+            "format_version",
+            "wrong_format_version",
+            f"Write the format version as the JSON number {EXPORT_FORMAT_VERSION}, "
+            f"without quotes or decimals; the file has {_describe(version)}.",
+        )
     exported_at = data.get("exported_at")
     if isinstance(exported_at, str):
         try:
@@ -426,6 +453,9 @@ def _check_endpoints(checker, endpoints) -> tuple[set[str], list[tuple[str, str]
             )
 
         is_builtin = endpoint.get("builtin") is True
+        if isinstance(base_url, str) and base_url and not is_builtin:
+            # As in Endpoint.clean, which the forms and the admin run.
+            checker.run(validate_not_blocked_address, base_url, f"{path}.base_url")
         if is_builtin:
             builtin_paths.append(path)
             if endpoint_name and endpoint_name != BUILTIN_ENDPOINT_NAME:
@@ -616,7 +646,7 @@ class _Checker:
         try:
             return model._meta.get_field(field_name).clean(value, None)
         except ValidationError as error:
-            self.add_validation_error(path, error)
+            self.add_validation_error(path, _one_per_code(error))
             return ""
 
     def clean_name(self, model, field_name: str, value, path: str) -> str:
@@ -749,6 +779,21 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
+class _HugeIntegerError(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(digits)
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int:
+    # Checked before int() converts the digits, which takes time that grows
+    # with their square and fails past Python's limit of 4,300 digits.
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        raise _HugeIntegerError(digits)
+    return int(text)
+
+
 def _find_surrogate(value, path: str) -> str | None:
     """Return the path of the first string with a lone surrogate, or None."""
     if isinstance(value, str):
@@ -801,6 +846,30 @@ def _quote(text: str) -> str:
     if len(text) > MAX_QUOTED_CHARS:
         return text[:MAX_QUOTED_CHARS] + "…"
     return text
+
+
+def _one_per_code(error: ValidationError) -> ValidationError:
+    """Keep the first of the field's errors with each code.
+
+    A name field's own validator and its max_length both report a name that
+    is too long. The field's own validators run first, and their messages
+    name what is too long.
+    """
+    by_code: dict[str | None, ValidationError] = {}
+    for item in error.error_list:
+        by_code.setdefault(item.code, item)
+    return ValidationError(list(by_code.values()))
+
+
+def _is_mistyped_version(value) -> bool:
+    """Return whether a format version means this version but is not an int.
+
+    Such as the text "1" or the number 1.0, but not true, which JSON
+    parsers in Python also read as 1.
+    """
+    if isinstance(value, str):
+        return value.strip() == str(EXPORT_FORMAT_VERSION)
+    return type(value) is float and value == EXPORT_FORMAT_VERSION
 
 
 def _describe(value) -> str:

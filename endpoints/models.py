@@ -19,6 +19,7 @@ from .validators import (
     validate_base_url,
     validate_display_name,
     validate_label,
+    validate_not_blocked_address,
 )
 
 logger = logging.getLogger(__name__)
@@ -294,9 +295,15 @@ class Endpoint(models.Model):
                     code="duplicate_name",
                     params={"existing": existing},
                 )
-        # The console form and the admin both validate through this, so the
-        # rule holds for the built-in endpoint as well, whose URL comes from
-        # CONSOLE_BASE_URL.
+        # The console form and the admin both validate through this. The
+        # built-in endpoint's URL comes from CONSOLE_BASE_URL, which may be
+        # anywhere.
+        if not self.is_builtin and self.base_url and "base_url" not in errors:
+            try:
+                validate_not_blocked_address(self.base_url)
+            except ValidationError as error:
+                errors["base_url"] = error
+        # The trust rule holds for the built-in endpoint as well.
         if self.trust_self_signed and not self.target_url.lower().startswith(
             "https://"
         ):

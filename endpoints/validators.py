@@ -279,6 +279,32 @@ def _has_dot_segment(path: str) -> bool:
     )
 
 
+def validate_not_blocked_address(url: str) -> None:
+    """Reject a URL whose host is an IP address in a blocked network.
+
+    The blocked networks are ENDPOINT_BLOCKED_NETWORKS, checked as the
+    runtime checks them. A host name is left to the runtime, which checks
+    every address it resolves to at connect time; an address written in
+    the URL can be rejected at once. Base URLs in the endpoint forms, the
+    admin and the import, and OAuth 2.0 URLs, all pass this check.
+    """
+    # The runtime imports the models, which import this module.
+    from .runtime.network import NetworkGuard
+
+    try:
+        address = ipaddress.ip_address(urlsplit(url).hostname or "")
+    except ValueError:
+        return
+    network = NetworkGuard.from_settings().blocked_network(address)
+    if network is not None:
+        raise ValidationError(
+            "The address %(address)s is in the blocked network %(network)s, which "
+            "endpoints may not connect to.",
+            code="blocked_address",
+            params={"address": address, "network": network},
+        )
+
+
 def validate_header_name(value: str) -> None:
     """Reject a header name that is not an RFC 9110 token or is reserved."""
     if not _TOKEN_RE.match(value):
@@ -342,7 +368,7 @@ def validate_oauth_url(value: str) -> None:
 
     A query string is allowed, since some providers put a tenant or a
     version there. User-info and a fragment are not (RFC 6749, sections
-    3.1 and 3.2).
+    3.1 and 3.2), and neither is an address in a blocked network.
     """
     if any(char.isspace() for char in value) or has_control_characters(value):
         raise ValidationError(
@@ -380,3 +406,4 @@ def validate_oauth_url(value: str) -> None:
         raise ValidationError(
             "Remove the fragment (the part from #) from the URL.", code="fragment"
         )
+    validate_not_blocked_address(value)

@@ -7,10 +7,14 @@ at DEBUG, as an operator with LOG_LEVEL=DEBUG would see it.
 
 import logging
 import re
+import threading
 from io import StringIO
 
+import httpx2
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.core.servers.basehttp import WSGIRequestHandler, WSGIServer
 from django.test import Client
 from django.urls import reverse
 
@@ -199,3 +203,60 @@ def test_sign_ins_logged_without_username(main_flows, caplog):
     assert any(m.startswith("event=login outcome=success user_id=") for m in sign_ins)
     assert any(m.startswith("event=login_throttled scope=username") for m in sign_ins)
     assert not any("operator" in m for m in sign_ins)
+
+
+def serve_in_thread(server) -> threading.Thread:
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_runserver_log_without_callback_query(caplog):
+    caplog.set_level(logging.INFO)
+    # runserver's own server and request handler, with the application
+    # that runserver serves; get_wsgi_application() would set up logging
+    # again and remove the capturing handler.
+    server = WSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
+    server.set_app(WSGIHandler())
+    thread = serve_in_thread(server)
+    callback = reverse("endpoints:oauth_callback")
+    url = f"http://127.0.0.1:{server.server_address[1]}{callback}"
+    try:
+        httpx2.get(
+            url, params={"code": "PLANTED-code-b7b7", "state": "PLANTED-state-c8c8"}
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    lines = formatted(caplog.records)
+    server_lines = [line for line in lines if line.startswith("django.server ")]
+    assert len(server_lines) == 1
+    assert f"GET {callback} HTTP/1.1" in server_lines[0]
+    assert not [line for line in lines if "PLANTED" in line]
+
+
+def test_forbidden_logged_once_without_traceback(viewer_client, workflow, caplog):
+    caplog.set_level(logging.INFO)
+
+    response = viewer_client.post(
+        reverse("endpoints:workflow_delete", args=[workflow.pk])
+    )
+
+    records = [record for record in caplog.records if record.name == "django.request"]
+    assert response.status_code == 403
+    assert [record.getMessage() for record in records] == [
+        f"Forbidden (Permission denied): {response.wsgi_request.path}"
+    ]
+    assert records[0].exc_info is None
+
+
+def test_django_loggers_write_through_root_only():
+    loggers = [logging.getLogger(name) for name in ("django", "django.server")]
+
+    assert [logger.handlers for logger in loggers] == [[], []]
+    assert all(logger.propagate for logger in loggers)

@@ -105,6 +105,14 @@ def test_provider_error_access_denied_words():
     assert "access_denied: The user denied access." in message
 
 
+def test_provider_error_one_full_stop():
+    ended = describe_provider_error("access_denied", "The user denied access.")
+    bare = describe_provider_error("access_denied", "denied")
+
+    assert ended.endswith("(The provider said access_denied: The user denied access.)")
+    assert bare.endswith("(The provider said access_denied: denied.)")
+
+
 def test_provider_error_admin_approval_words():
     message = describe_provider_error(
         "consent_required", "Need admin approval for this app."

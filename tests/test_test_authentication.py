@@ -68,13 +68,81 @@ def test_uses_typed_base_url(manager_client, workflow, http_server):
     endpoint = make_basic_endpoint(workflow, base_url="https://stored.example.invalid")
 
     response = post_test(
-        manager_client, endpoint, base_url=http_server.url("127.0.0.1", "/v2")
+        manager_client,
+        endpoint,
+        base_url=http_server.url("127.0.0.1", "/v2"),
+        **{"auth-password_0": PLANTED_PASSWORD},
     )
 
     assert response.context["auth_test"].ok
     assert http_server.last.path == "/v2"
     endpoint.refresh_from_db()
     assert endpoint.base_url == "https://stored.example.invalid"
+
+
+def test_new_origin_needs_typed_password(manager_client, workflow, http_server):
+    endpoint = make_basic_endpoint(workflow, base_url="https://stored.example.invalid")
+
+    response = post_test(manager_client, endpoint, base_url=http_server.url())
+
+    result = response.context["auth_test"]
+    assert result.attempted is False
+    assert result.message == (
+        "The stored password was saved for https://stored.example.invalid:443 and "
+        f"is sent only there. Type it again to test against {http_server.url()}."
+    )
+    assert http_server.requests == []
+    assert "Not tested." in response.content.decode()
+
+
+def test_new_origin_refusal_recorded(manager_client, workflow, http_server):
+    endpoint = make_basic_endpoint(workflow, base_url="https://stored.example.invalid")
+
+    post_test(manager_client, endpoint, base_url=http_server.url())
+
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.TESTED)
+    assert entry.outcome == ActivityEntry.Outcome.FAILURE
+    assert entry.detail.startswith(
+        f"Test Authentication against {http_server.url()} was not run: "
+    )
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.last_tested_at is None
+
+
+def test_new_origin_typed_token_sent(manager_client, workflow, http_server):
+    endpoint = make_token_endpoint(workflow, base_url="https://stored.example.invalid")
+
+    response = post_test(
+        manager_client,
+        endpoint,
+        base_url=http_server.url("127.0.0.1", "/v2"),
+        **{"auth-token_0": "typed-token-for-new-host"},
+    )
+
+    assert response.context["auth_test"].ok
+    assert http_server.last.header("Authorization") == "Bearer typed-token-for-new-host"
+
+
+def test_same_origin_new_path_uses_stored(manager_client, workflow, start_server):
+    stored = encode_credential("svc", "s3cret-pass")
+    server = start_server(only_with(stored))
+    endpoint = make_basic_endpoint(workflow, base_url=server.url(path="/v1"))
+
+    response = post_test(manager_client, endpoint, base_url=server.url(path="/v2"))
+
+    assert response.context["auth_test"].ok
+    assert server.last.path == "/v2"
+
+
+def test_activity_names_tested_origin(manager_client, workflow, http_server):
+    endpoint = make_token_endpoint(workflow, base_url=http_server.url(path="/api"))
+
+    post_test(manager_client, endpoint)
+
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.TESTED)
+    assert entry.detail.startswith(
+        f"Test Authentication against {http_server.url()} succeeded: "
+    )
 
 
 def test_unsaved_endpoint_tested(manager_client, workflow, http_server):

@@ -204,6 +204,8 @@ def test_ca_signed_wrong_name_fails_with_trust(
         send(workflow, "Chat", "GET", "/x")
 
     assert "not valid for the host name" in str(raised.value)
+    assert "signed by a trusted authority, but" in str(raised.value)
+    assert "nor self-signed" not in str(raised.value)
 
 
 def test_ca_signed_wrong_name_fails(

@@ -43,11 +43,15 @@ from django import forms
 
 from endpoints.runtime.errors import STAGE_LABELS, CredentialUnavailableError
 
-from .secret_field import SecretChange, SecretField, typed_value
+from .secret_field import SecretAction, SecretChange, SecretField, typed_value
 
 if TYPE_CHECKING:
-    from endpoints.models import AuthConfig
+    from endpoints.models import AuthConfig, Endpoint
     from endpoints.runtime.context import RequestContext
+
+
+# The characters of the target's answer that Test Authentication shows.
+BODY_EXCERPT_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,9 @@ class AuthTestResult:
     `endpoints.runtime.errors.STAGE_LABELS`: ``dns``, ``connect``, ``tls``,
     ``timeout``, ``authentication`` or ``http`` most often; it is empty on
     success. ``detail`` is text from the target (the start of a body, a
-    provider's error code and description) with every secret removed.
+    provider's error code and description). An auth type may return more
+    than BODY_EXCERPT_CHARS of it: the runtime removes every secret from
+    ``message`` and ``detail``, then cuts ``detail`` to that length.
     """
 
     ok: bool
@@ -66,6 +72,8 @@ class AuthTestResult:
     stage: str = ""
     status_code: int | None = None
     detail: str = ""
+    # False when the console refused to run the test and sent nothing.
+    attempted: bool = True
 
     @property
     def stage_label(self) -> str:
@@ -143,6 +151,22 @@ class AuthForm(forms.Form):
             if isinstance(bound_field.field, SecretField)
             and bound_field.name not in hidden
             and typed_value(bound_field.data)
+        ]
+
+    def kept_secret_labels(self) -> list[str]:
+        """Return the labels of the secret fields that keep a stored value.
+
+        These are the fields left blank while a value is stored, so Test
+        Authentication would send the stored value. Call it on a valid form.
+        """
+        hidden = self.hidden_fields_for_data()
+        return [
+            str(self[name].label)
+            for name, value in self.cleaned_data.items()
+            if isinstance(value, SecretChange)
+            and value.action is SecretAction.KEEP
+            and name not in hidden
+            and self.secret_is_set(name)
         ]
 
     def full_clean(self):
@@ -270,17 +294,29 @@ class AuthType:
         return True
 
     def secret_values(self) -> list[str]:
-        """Return every stored secret in plain text.
+        """Return every stored secret, and every credential derived from one.
 
-        Export scans its output for these, and activity details and error
-        messages are scrubbed of them. Types that derive a secret (Basic's
-        encoded credential) also return the parts it was made from.
+        Export scans its output for these, and activity details, error
+        messages, Test Authentication results and shown responses are
+        scrubbed of them (see `endpoints.redaction`, which also matches
+        their URL, form, JSON and HTML encodings). Types that send a secret
+        in a derived form return that form too (the OAuth 2.0 types their
+        client_secret_basic credential), and types that store only a derived
+        form return the parts it was made from (Basic's password).
         """
         values = [value for value in self.secrets.values() if isinstance(value, str)]
         for token in (self.config.access_token, self.config.refresh_token):
             if isinstance(token, str):
                 values.append(token)
         return [value for value in values if value]
+
+    def credential_url(self, endpoint: Endpoint) -> str:
+        """Return the URL that Test Authentication sends the secrets to.
+
+        Only its origin matters: Test Authentication records it, and sends
+        stored secrets only to the origin they were saved for.
+        """
+        return endpoint.target_url
 
     def prepare(self, context: RequestContext) -> None:
         """Make the credential ready before a request; nothing by default."""

@@ -6,18 +6,23 @@ from typing import TYPE_CHECKING
 
 import httpx2
 
-from .base import AuthTestResult
+from endpoints.redaction import EXCERPT_MARGIN_CHARS
+
+from .base import BODY_EXCERPT_CHARS, AuthTestResult
 
 if TYPE_CHECKING:
     from endpoints.runtime.context import RequestContext
 
-BODY_EXCERPT_CHARS = 300
-
 
 def excerpt(response: httpx2.Response, limit: int = BODY_EXCERPT_CHARS) -> str:
-    """Return the start of a response body as text, for messages."""
-    text = response.content[: limit * 4].decode("utf-8", errors="replace")
-    return text[:limit]
+    """Return the start of a response body as text, for an `AuthTestResult`.
+
+    The text runs EXCERPT_MARGIN_CHARS past ``limit``, because Test
+    Authentication removes secrets before it cuts the text to ``limit``.
+    """
+    chars = limit + EXCERPT_MARGIN_CHARS
+    text = response.content[: chars * 4].decode("utf-8", errors="replace")
+    return text[:chars]
 
 
 def classify_response(response: httpx2.Response) -> AuthTestResult:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django import forms
 from django.core.exceptions import ValidationError
 
+from endpoints.redaction import SUBSTRING_MIN_LENGTH
+
 
 class SecretAction(enum.Enum):
     KEEP = "keep"
@@ -41,6 +43,13 @@ KEEP = SecretChange(SecretAction.KEEP)
 # far shorter, so the limit only keeps a pasted file or similar mistake out
 # of the database and out of request headers.
 SECRET_MAX_LENGTH = 4096
+# The minimum length of secrets that a provider issues, tokens and client
+# secrets, which are far longer in practice. Passwords and an ID value may
+# be shorter, since some systems have such. Redaction replaces a value under
+# this length only where it stands as a whole value (see
+# endpoints.redaction), so that nobody can read it off from where the
+# markers fall.
+ISSUED_SECRET_MIN_LENGTH = SUBSTRING_MIN_LENGTH
 
 
 def typed_value(data) -> str:
@@ -114,6 +123,8 @@ class SecretField(forms.MultiValueField):
     widget = SecretInput
     default_error_messages = {
         "max_length": "Use at most %(limit)s characters (this value has %(length)s).",
+        "min_length": "Enter the whole value: it must have at least %(limit)s "
+        "characters (this value has %(length)s).",
         "clear_required": "This value is required, so it cannot be cleared; enter "
         "a new value instead.",
         "set_and_clear": "Either enter a new value or tick “Clear”, not both.",
@@ -123,12 +134,13 @@ class SecretField(forms.MultiValueField):
         "current keys, so it cannot be kept. Enter it again.",
     }
 
-    def __init__(self, *, required=True, **kwargs):
+    def __init__(self, *, required=True, min_length: int = 1, **kwargs):
         fields = (
             forms.CharField(required=False, strip=False),
             forms.BooleanField(required=False),
         )
         super().__init__(fields, required=required, require_all_fields=False, **kwargs)
+        self.min_length = min_length
         self.secret_required = required
         self.is_set = False
         self.unreadable = False
@@ -168,6 +180,12 @@ class SecretField(forms.MultiValueField):
                         "limit": f"{SECRET_MAX_LENGTH:,}",
                         "length": f"{len(typed):,}",
                     },
+                )
+            if len(typed) < self.min_length:
+                raise ValidationError(
+                    self.error_messages["min_length"],
+                    code="min_length",
+                    params={"limit": self.min_length, "length": len(typed)},
                 )
             for validator in self.validators:
                 validator(typed)

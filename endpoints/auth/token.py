@@ -24,7 +24,12 @@ from ..validators import (
 )
 from .base import AuthForm, AuthTestResult, AuthType
 from .http_status import check_base_url
-from .secret_field import SecretAction, SecretChange, SecretField
+from .secret_field import (
+    ISSUED_SECRET_MIN_LENGTH,
+    SecretAction,
+    SecretChange,
+    SecretField,
+)
 
 if TYPE_CHECKING:
     from endpoints.runtime.context import RequestContext
@@ -72,7 +77,9 @@ class TokenForm(AuthForm):
         validators=[validate_header_name],
         help_text="Name of the header that carries the token, such as X-Api-Key.",
     )
-    token = SecretField(validators=[validate_header_value])
+    token = SecretField(
+        min_length=ISSUED_SECRET_MIN_LENGTH, validators=[validate_header_value]
+    )
     id_header_name = forms.CharField(
         label="ID header",
         required=False,

@@ -186,22 +186,40 @@ def send_through(
 
 
 def authenticate(
-    endpoint: Endpoint, *, acting_user: Any = None, actor: Any = None
+    workflow: Workflow | int | str | Endpoint,
+    endpoint: Endpoint | str | None = None,
+    *,
+    acting_user: Any = None,
+    actor: Any = None,
 ) -> str:
     """Return the endpoint's current credential, for scripts that place it.
 
-    What is returned depends on the auth type: Token returns the token, and
-    Basic returns the base64 credential that follows ``Basic`` in the
-    Authorization header. Types that refresh tokens refresh first when the
-    token is about to expire. Raises `CredentialUnavailableError` for types
-    without such a credential (No Authorization, the built-in Console user).
+    The endpoint is named as for `send`, by its workflow and its name or a
+    step-usage label (``authenticate("Incidents", "chat")``), or given as an
+    `Endpoint` object alone. What is returned depends on the auth type:
+    Token returns the token, and Basic returns the base64 credential that
+    follows ``Basic`` in the Authorization header. Types that refresh tokens
+    refresh first when the token is about to expire. Raises
+    `CredentialUnavailableError` for types without such a credential (No
+    Authorization, the built-in Console user), `EndpointNotFoundError` for
+    an unknown name, and TypeError when only a name is given.
     """
+    if endpoint is None:
+        if not isinstance(workflow, Endpoint):
+            raise TypeError(
+                "authenticate() takes the workflow and the endpoint's name or "
+                "label, as send() does, or an Endpoint object; it got only "
+                f"{workflow!r}."
+            )
+        target = workflow
+    else:
+        target = resolve_endpoint(workflow, endpoint)
 
     def operation(context: RequestContext) -> str:
         call.auth_type.prepare(context)
         return call.auth_type.authenticate(context)
 
-    call = EndpointCall(endpoint, acting_user=acting_user, actor=actor)
+    call = EndpointCall(target, acting_user=acting_user, actor=actor)
     return call.run(operation, action="authenticate")
 
 

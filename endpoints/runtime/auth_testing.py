@@ -3,7 +3,13 @@
 The test runs on the values in the endpoint form, saved or not: the caller
 passes the endpoint and the auth type bound to the typed values (see
 `AuthType.with_form_values`). Its outcome is recorded on the stored
-configuration, for saved endpoints, and in the activity stream.
+configuration, for saved endpoints, and in the activity stream, with the
+origin that the credentials went to.
+
+Stored secrets go only to the origin they were saved for: when the form
+names another one (`AuthType.credential_url`), `refuse_new_origin` stops
+the test until the secrets are typed again. Otherwise anyone allowed to
+test could send them to a host of their choice without knowing them.
 """
 
 from __future__ import annotations
@@ -11,11 +17,13 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 
-from endpoints.auth.base import AuthTestResult
+from endpoints.auth.base import BODY_EXCERPT_CHARS, AuthTestResult
 from endpoints.models import ActivityEntry, AuthConfig, Endpoint
+from endpoints.redaction import redact_excerpt
 
 from .api import EndpointCall
 from .errors import EndpointError
@@ -56,20 +64,89 @@ def run_auth_test(
             "pinned by the first request after the endpoint is saved.",
         )
     result = replace(
-        result, message=call.redact(result.message), detail=call.redact(result.detail)
+        result,
+        message=call.redact(result.message),
+        detail=redact_excerpt(result.detail, call.secrets(), BODY_EXCERPT_CHARS),
     )
     _record(call, result)
     return result
 
 
+def refuse_new_origin(
+    stored: Endpoint,
+    endpoint: Endpoint,
+    auth_type: AuthType,
+    kept_secrets: list[str],
+    *,
+    actor: Any,
+) -> AuthTestResult | None:
+    """Refuse a test that would send stored secrets to a new origin.
+
+    ``stored`` is the saved endpoint and ``endpoint`` its copy with the
+    typed values; ``kept_secrets`` are the labels of the secret fields left
+    blank, whose stored values the test would send. Returns None when the
+    test may run. Otherwise returns the refusal, records it in the activity
+    stream and sends nothing.
+    """
+    saved = origin_of(stored.auth.type.credential_url(stored))
+    target = origin_of(auth_type.credential_url(endpoint))
+    if not kept_secrets or saved == target:
+        return None
+
+    names = " and ".join(label.lower() for label in kept_secrets)
+    if len(kept_secrets) == 1:
+        message = (
+            f"The stored {names} was saved for {saved} and is sent only there. "
+            f"Type it again to test against {target}."
+        )
+    else:
+        message = (
+            f"The stored {names} were saved for {saved} and are sent only there. "
+            f"Type them again to test against {target}."
+        )
+    result = AuthTestResult(ok=False, message=message, attempted=False)
+    call = EndpointCall(endpoint, auth_type=auth_type, actor=actor, persist=False)
+    call.record(
+        ActivityEntry.Event.TESTED,
+        ActivityEntry.Outcome.FAILURE,
+        f"Test Authentication against {target} was not run: {message}",
+    )
+    logger.info(
+        "event=auth_test_refused endpoint_id=%s reason=new_origin actor_id=%s",
+        endpoint.pk,
+        getattr(actor, "pk", None),
+    )
+    return result
+
+
+def origin_of(url: str) -> str:
+    """Return a URL's origin as ``scheme://host:port``, port filled in.
+
+    IPv6 hosts are in brackets; a URL without a host is returned as it is.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname
+    if not host:
+        return url
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    port = port or {"http": 80, "https": 443}.get(scheme)
+    shown_host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{shown_host}:{port}" if port else f"{scheme}://{shown_host}"
+
+
 def _record(call: EndpointCall, result: AuthTestResult) -> None:
     endpoint = call.endpoint
+    target = origin_of(call.auth_type.credential_url(endpoint))
     if result.ok:
-        summary = f"Test Authentication succeeded: {result.message}"
+        summary = f"Test Authentication against {target} succeeded: {result.message}"
     else:
         summary = (
-            f"Test Authentication failed at the {result.stage_label} stage: "
-            f"{result.message}"
+            f"Test Authentication against {target} failed at the "
+            f"{result.stage_label} stage: {result.message}"
         )
     if endpoint.pk is not None:
         AuthConfig.objects.filter(pk=endpoint.pk).update(

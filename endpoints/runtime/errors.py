@@ -210,6 +210,13 @@ class TokenRequestError(AuthenticationError):
         self.provider_description = provider_description
         self.status_code = status_code
 
+    def scrub(self, redact: Callable[[str], str]) -> TokenRequestError:
+        """Scrub the reason and the provider's code and description."""
+        super().scrub(redact)
+        self.provider_error = redact(self.provider_error)
+        self.provider_description = redact(self.provider_description)
+        return self
+
 
 class ReconnectNeededError(TokenRequestError):
     """The stored grant is no longer accepted: a manager must Connect again."""

@@ -17,6 +17,7 @@ from endpoints.models import Endpoint
 from .errors import CertificateChangedError, TLSError
 from .network import NetworkGuard
 from .tls import (
+    HOST_MISMATCH_CODES,
     certificate_info,
     describe_ssl_error,
     fetch_peer_certificate,
@@ -56,6 +57,14 @@ def review_failed_handshake(
     if not endpoint.trust_self_signed:
         raise TLSError(f"The certificate of {host} was rejected: {reason}", info)
 
+    if ssl_error.verify_code in HOST_MISMATCH_CODES:
+        # A trusted authority signed it, so the self-signed rules do not
+        # apply: only the name is wrong.
+        raise TLSError(
+            f"The certificate of {host} was rejected: it is signed by a trusted "
+            f"authority, but it is not valid for the host name {host}.",
+            info,
+        )
     problems = self_signed_problems(certificate, host)
     if problems:
         raise TLSError(

@@ -32,6 +32,12 @@ from django.utils import timezone
 from .errors import CertificateInfo
 from .network import NetworkGuard, open_guarded_socket
 
+# OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH and X509_V_ERR_IP_ADDRESS_MISMATCH.
+# OpenSSL checks the name only after the chain verified, so a handshake
+# that fails with one of these presented a certificate that a trusted
+# authority signed.
+HOST_MISMATCH_CODES = frozenset({62, 64})
+
 
 def build_ssl_context(ca_bundle: str = "", trusted_pem: str = "") -> ssl.SSLContext:
     """Return a strictly verifying client context.

@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
 LISTEN_HOST = "127.0.0.1"
 # The maximum delay of the ``slow_seconds`` switch, in seconds.
@@ -61,6 +61,9 @@ class Switches:
     ``expires_in`` is sent as given: an int, a string such as ``"3599"``
     or ``"3599.0"``, ``""``, or `MISSING` to leave it out. Tokens live for
     it when it is a whole number, else for DEFAULT_LIFETIME.
+    ``echo_request`` rejects every token request with ``invalid_client``
+    and a description that quotes the request's body and Authorization
+    header as received, as careless providers do.
     """
 
     invalid_grant: bool = False
@@ -72,6 +75,7 @@ class Switches:
     html_instead_of_json: bool = False
     slow_seconds: float = 0.0
     resource_expired_status: int = 401
+    echo_request: bool = False
 
 
 @dataclass
@@ -301,7 +305,7 @@ class FakeOAuthProvider:
     # -- Token endpoint --------------------------------------------------
 
     def token(
-        self, form: dict[str, str], headers: dict[str, str]
+        self, form: dict[str, str], headers: dict[str, str], raw_body: str = ""
     ) -> tuple[int, dict, bytes]:
         """Return the response to ``POST /token``."""
         grant_type = form.get("grant_type", "")
@@ -314,6 +318,16 @@ class FakeOAuthProvider:
             time.sleep(min(switches.slow_seconds, MAX_SLOW_SECONDS))
         if switches.html_instead_of_json:
             return _html_page(200, "Sign in", "<p>Please sign in to continue.</p>")
+        if switches.echo_request:
+            authorization = headers.get("authorization", "")
+            return _json(
+                400,
+                {
+                    "error": "invalid_client",
+                    "error_description": f"Rejected body {raw_body} with "
+                    f"Authorization {authorization}",
+                },
+            )
         try:
             client = self._authenticate_client(form, headers)
             if switches.invalid_grant:
@@ -347,7 +361,10 @@ class FakeOAuthProvider:
                 raise OAuthProblem(
                     "invalid_client", "Bad Basic credentials.", 401
                 ) from None
-            client_id, _, client_secret = decoded.partition(":")
+            # RFC 6749, section 2.3.1: each part is form-encoded.
+            encoded_id, _, encoded_secret = decoded.partition(":")
+            client_id = unquote_plus(encoded_id)
+            client_secret = unquote_plus(encoded_secret)
         else:
             client_id = form.get("client_id", "")
             client_secret = form.get("client_secret", "")
@@ -539,11 +556,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _form(self) -> dict[str, str]:
+    def _body(self) -> str:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = (
-            self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
-        )
+        if not length:
+            return ""
+        return self.rfile.read(length).decode("utf-8", errors="replace")
+
+    def _form(self, raw: str | None = None) -> dict[str, str]:
+        raw = self._body() if raw is None else raw
         return {name: values[0] for name, values in parse_qs(raw).items()}
 
     def _headers(self) -> dict[str, str]:
@@ -566,6 +586,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == "/authorize":
             self._reply(provider.decide(self._form()))
         elif parts.path == "/token":
-            self._reply(provider.token(self._form(), self._headers()))
+            raw = self._body()
+            self._reply(provider.token(self._form(raw), self._headers(), raw))
         else:
             self._reply(_json(404, {"error": "not_found"}))

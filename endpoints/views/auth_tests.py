@@ -2,8 +2,10 @@
 
 The form's button posts every field here. The test uses the typed base URL,
 trust switch and auth values; secret fields left blank fall back to the
-stored secrets. A request from console.js gets only the result fragment,
-and any other request gets the whole endpoint page with the result.
+stored secrets, but only while the address that they go to is the saved
+one (see `refuse_new_origin`). A request from console.js gets only the
+result fragment, and any other request gets the whole endpoint page with
+the result.
 """
 
 import copy
@@ -12,7 +14,7 @@ from django.http import HttpResponseBadRequest
 from django.template.response import TemplateResponse
 
 from ..models import AuthConfig, Endpoint
-from ..runtime.auth_testing import run_auth_test
+from ..runtime.auth_testing import refuse_new_origin, run_auth_test
 from . import mixins
 from .endpoints import EndpointCreateView, EndpointUpdateView
 
@@ -41,6 +43,16 @@ class AuthTestMixin:
         if stored is not None and endpoint_form.certificates_outdated():
             draft.clear_certificates()
         auth_type = config.type.with_form_values(auth_form)
+        if stored is not None:
+            refusal = refuse_new_origin(
+                stored,
+                draft,
+                auth_type,
+                auth_form.kept_secret_labels(),
+                actor=self.request.user,
+            )
+            if refusal is not None:
+                return refusal
         return run_auth_test(draft, auth_type, actor=self.request.user, persist=persist)
 
     def respond(self, result, render_page):

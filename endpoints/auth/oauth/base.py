@@ -36,7 +36,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from endpoints import activity
-from endpoints.models import ActivityEntry, AuthConfig
+from endpoints.models import ActivityEntry, AuthConfig, Endpoint
 from endpoints.runtime.errors import (
     AuthenticationError,
     CredentialUnavailableError,
@@ -45,7 +45,12 @@ from endpoints.runtime.errors import (
 )
 
 from ..base import AuthType
-from .client import CLIENT_SECRET_BASIC, ClientCredentials, TokenEndpointClient
+from .client import (
+    CLIENT_SECRET_BASIC,
+    ClientCredentials,
+    TokenEndpointClient,
+    basic_client_credential,
+)
 from .provider_errors import describe_provider_error
 from .storage import (
     apply_token_set,
@@ -127,6 +132,27 @@ class OAuth2AuthType(AuthType):
             ),
             scope=str(self.params.get("scope", "")),
         )
+
+    def credential_url(self, endpoint: Endpoint) -> str:
+        # The client secret and the grant go to the token endpoint.
+        return self.token_url()
+
+    def secret_values(self) -> list[str]:
+        """Return the stored secrets and the client_secret_basic credential.
+
+        The credential is derived from the client ID and secret, and a
+        provider that quotes the request's Authorization header sends it
+        back as it is, so it is a secret of its own.
+        """
+        values = super().secret_values()
+        credentials = self.client_credentials()
+        if credentials.client_secret:
+            values.append(
+                basic_client_credential(
+                    credentials.client_id, credentials.client_secret
+                )
+            )
+        return values
 
     def token_prefix(self) -> str:
         """Return the word before the token in the Authorization header."""

@@ -12,6 +12,10 @@ session. So every token request passes the same guard, trust, timeouts and
 limits as the endpoint's own requests, and the runtime maps its network
 and TLS failures onto the same errors.
 
+client_secret_basic is the console's own `encode_client_secret_basic`,
+because authlib joins the client ID and secret as they are, while RFC 6749
+(section 2.3.1) form-encodes each of them first.
+
 authlib's compliance hooks check each token response before authlib reads
 it (`TokenEndpointClient._check_response`): non-JSON bodies, server errors
 and redirects become a `TokenRequestError`, and ``expires_in`` is
@@ -21,17 +25,20 @@ fails on ``"3599.0"``.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote_plus
 
 import httpx2
 from authlib.integrations.httpx_client import OAuth2Auth, OAuth2ClientAuth, OAuthError
 from authlib.oauth2.client import OAuth2Client as ProtocolClient
 from django.utils import timezone
 
+from endpoints.redaction import redact
 from endpoints.runtime.errors import TokenRequestError
 
 from .tokens import TokenSet, parse_expires_in
@@ -73,6 +80,26 @@ class TokenResponseHandler(Protocol):
 
     def describe_provider_error(self, error: str, description: str) -> str: ...
 
+    def secret_values(self) -> list[str]: ...
+
+
+def basic_client_credential(client_id: str, client_secret: str) -> str:
+    """Return the client_secret_basic credential that follows ``Basic``.
+
+    RFC 6749, section 2.3.1: the client ID and the secret are each encoded
+    as application/x-www-form-urlencoded, joined with a colon and then
+    base64-encoded, so that a colon or a non-ASCII character survives.
+    """
+    text = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
+    return base64.b64encode(text.encode("ascii")).decode("ascii")
+
+
+def encode_client_secret_basic(client, method, uri, headers, body):
+    """Authenticate the client with HTTP Basic; authlib's signature."""
+    credential = basic_client_credential(client.client_id, client.client_secret or "")
+    headers["Authorization"] = f"Basic {credential}"
+    return uri, headers, body
+
 
 class RuntimeOAuth2Client(ProtocolClient):
     """authlib's OAuth 2.0 client, sending through a given httpx2 client.
@@ -95,7 +122,7 @@ def build_protocol_client(
     redirect_uri: str | None = None,
 ) -> RuntimeOAuth2Client:
     """Return authlib's client for these credentials, sending via session."""
-    return RuntimeOAuth2Client(
+    client = RuntimeOAuth2Client(
         session,
         client_id=credentials.client_id,
         client_secret=credentials.client_secret,
@@ -104,6 +131,10 @@ def build_protocol_client(
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
     )
+    client.register_client_auth_method(
+        (CLIENT_SECRET_BASIC, encode_client_secret_basic)
+    )
+    return client
 
 
 def authorization_url(
@@ -175,8 +206,13 @@ class TokenEndpointClient:
         try:
             data = dict(send())
         except OAuthError as error:
-            code = str(error.error or "")
-            description = str(error.description or "")
+            # A provider may quote the request, secrets included, in its
+            # answer. They are removed before the description is shortened,
+            # which could otherwise cut a secret into a part that no longer
+            # matches.
+            secrets = self._handler.secret_values()
+            code = redact(str(error.error or ""), secrets)
+            description = redact(str(error.description or ""), secrets)
             self._log(grant_type, "provider_error", code)
             raise TokenRequestError(
                 self._handler.describe_provider_error(code, description),

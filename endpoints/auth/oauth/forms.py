@@ -9,7 +9,12 @@ from django import forms
 from endpoints.validators import validate_oauth_url, validate_token_prefix
 
 from ..base import AuthForm
-from ..secret_field import SecretAction, SecretChange, SecretField
+from ..secret_field import (
+    ISSUED_SECRET_MIN_LENGTH,
+    SecretAction,
+    SecretChange,
+    SecretField,
+)
 from .client import CLIENT_SECRET_BASIC, CLIENT_SECRET_POST
 
 AUTH_METHOD_CHOICES = [
@@ -54,6 +59,7 @@ class OAuth2Form(AuthForm):
     )
     client_secret = SecretField(
         label="Client secret",
+        min_length=ISSUED_SECRET_MIN_LENGTH,
         help_text="Stored encrypted and never shown again.",
     )
     token_endpoint_auth_method = forms.ChoiceField(

@@ -60,4 +60,6 @@ def describe_provider_error(error: str, description: str = "") -> str:
     if len(description) > MAX_DESCRIPTION_CHARS:
         description = description[:MAX_DESCRIPTION_CHARS] + "…"
     quoted = f"{error}: {description}" if description else error
-    return f"{sentence} (The provider said {quoted}.)"
+    # A description is often a sentence with its own full stop.
+    stop = "" if quoted.endswith((".", "!", "?", "…")) else "."
+    return f"{sentence} (The provider said {quoted}{stop})"

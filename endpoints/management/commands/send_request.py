@@ -1,4 +1,9 @@
-"""Send a request through an endpoint from a shell and print the response."""
+"""Send a request through an endpoint from a shell and print the response.
+
+What it prints is scrubbed of the endpoint's secrets and of the credentials
+that the request carried, as on the "Send a test request" page, since a
+target may echo them.
+"""
 
 import json
 
@@ -6,7 +11,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from endpoints.runtime import EndpointError, send
+from endpoints.redaction import redact
+from endpoints.responses import response_secrets
+from endpoints.runtime import EndpointError, resolve_endpoint, send_through
 from endpoints.validators import validate_header_name, validate_header_value
 
 # The exit status when the target responded with a status of 400 or more.
@@ -67,9 +74,9 @@ class Command(BaseCommand):
         data = options["data"]
 
         try:
-            response = send(
-                options["workflow"],
-                options["endpoint"],
+            endpoint = resolve_endpoint(options["workflow"], options["endpoint"])
+            response = send_through(
+                endpoint,
                 options["method"],
                 options["path"],
                 params=params or None,
@@ -85,15 +92,18 @@ class Command(BaseCommand):
                 f"The request failed at the {error.stage_label} stage. {error}"
             ) from None
 
-        self.stdout.write(
-            f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        secrets = response_secrets(response, endpoint.auth.type.secret_values())
+        status = redact(
+            f"{response.status_code} {response.reason_phrase}".rstrip(), secrets
         )
+        self.stdout.write(f"HTTP {status}")
         for name, value in response.headers.raw:
-            self.stdout.write(f"{name.decode('latin-1')}: {value.decode('latin-1')}")
+            shown = redact(value.decode("latin-1"), secrets)
+            self.stdout.write(f"{name.decode('latin-1')}: {shown}")
         self.stdout.write("")
-        self.stdout.write(response.content.decode("utf-8", errors="replace"))
+        body = response.content.decode("utf-8", errors="replace")
+        self.stdout.write(redact(body, secrets))
         if response.status_code >= 400:
-            status = f"{response.status_code} {response.reason_phrase}".rstrip()
             raise CommandError(
                 f"The target responded with {status}.",
                 returncode=HTTP_ERROR_EXIT_STATUS,
