@@ -1,5 +1,6 @@
 """OAuth 2.0 (Password) through the runtime, against the fake provider."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -67,6 +68,43 @@ def test_client_secret_basic_header(workflow, provider):
 
     headers = provider.token_requests[0]["headers"]
     assert headers["authorization"].startswith("Basic ")
+
+
+# RFC 6749, section 2.3.1: the client ID and secret are form-encoded
+# before they are joined with ":", so each may contain these characters.
+ENCODED_CLIENT_ID = "console:client+1 é"
+ENCODED_CLIENT_SECRET = "PLANTED s:cr+t/%é€"
+
+
+def test_client_secret_basic_encodes_parts(workflow, provider):
+    provider.add_client(ENCODED_CLIENT_ID, ENCODED_CLIENT_SECRET)
+    endpoint = make_endpoint(workflow, provider, client_id=ENCODED_CLIENT_ID)
+    config = stored(endpoint)
+    config.secrets = {**config.secrets, "client_secret": ENCODED_CLIENT_SECRET}
+    config.save()
+
+    response = send(workflow, "Tickets API", "GET", "/me")
+
+    assert response.status_code == 200
+    assert provider.counts["password"] == 1
+    header = provider.token_requests[0]["headers"]["authorization"]
+    decoded = base64.b64decode(header.removeprefix("Basic ")).decode("ascii")
+    assert decoded == (
+        "console%3Aclient%2B1+%C3%A9:PLANTED+s%3Acr%2Bt%2F%25%C3%A9%E2%82%AC"
+    )
+
+
+def test_client_secret_basic_wrong_secret_rejected(workflow, provider):
+    provider.add_client(ENCODED_CLIENT_ID, ENCODED_CLIENT_SECRET)
+    endpoint = make_endpoint(workflow, provider, client_id=ENCODED_CLIENT_ID)
+    config = stored(endpoint)
+    config.secrets = {**config.secrets, "client_secret": "PLANTED s:cr+t/%e€"}
+    config.save()
+
+    with pytest.raises(TokenRequestError) as caught:
+        send(workflow, "Tickets API", "GET", "/me")
+
+    assert caught.value.provider_error == "invalid_client"
 
 
 def test_client_secret_post_body(workflow, provider):
