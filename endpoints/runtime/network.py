@@ -69,6 +69,14 @@ def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
     return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
 
 
+# Blocked whatever ENDPOINT_BLOCKED_NETWORKS contains. 0.0.0.0/8 means "this
+# network" and may only be a source address (RFC 1122, section 3.2.1.3),
+# and :: is the IPv6 unspecified address (RFC 4291, section 2.5.2). Linux
+# connects a socket aimed at 0.0.0.0 or :: to the machine itself, so they
+# would reach loopback services even while 127.0.0.0/8 and ::1 are blocked.
+UNSPECIFIED_NETWORKS = parse_networks(("0.0.0.0/8", "::/128"))
+
+
 def blocked_networks_setting() -> tuple[IPNetwork, ...]:
     return parse_networks(settings.ENDPOINT_BLOCKED_NETWORKS)
 
@@ -90,6 +98,9 @@ class NetworkGuard:
     def blocked_network(self, address: IPAddress) -> IPNetwork | None:
         """Return the blocked network that contains ``address``, if any.
 
+        The networks of UNSPECIFIED_NETWORKS are blocked in addition to
+        ``blocked``.
+
         An IPv4-mapped IPv6 address (``::ffff:169.254.169.254``) reaches the
         IPv4 host, so it is checked as that IPv4 address too.
 
@@ -101,7 +112,7 @@ class NetworkGuard:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             candidates.append(address.ipv4_mapped)
         for candidate in candidates:
-            for network in self.blocked:
+            for network in (*UNSPECIFIED_NETWORKS, *self.blocked):
                 if candidate.version == network.version and candidate in network:
                     return network
         return None
@@ -134,10 +145,20 @@ class NetworkGuard:
                 else f"The host {host} resolves to {address}, which"
             )
             raise BlockedAddressError(
-                f"{where} is in the blocked network {network} "
-                "(ENDPOINT_BLOCKED_NETWORKS). The console opened no connection."
+                f"{where} {describe_blocked_network(network)}. The console "
+                "opened no connection."
             )
         return addresses
+
+
+def describe_blocked_network(network: IPNetwork) -> str:
+    """Return why addresses of a blocked network are rejected, as "is ..."."""
+    if network in UNSPECIFIED_NETWORKS:
+        return (
+            f"is in {network}, the unspecified addresses, which connect to this "
+            "machine itself and are always blocked"
+        )
+    return f"is in the blocked network {network} (ENDPOINT_BLOCKED_NETWORKS)"
 
 
 def _literal_address(host: str) -> IPAddress | None:
