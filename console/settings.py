@@ -230,6 +230,11 @@ ENDPOINT_CA_BUNDLE = env.str("ENDPOINT_CA_BUNDLE", default="")
 # Default timeout of each connect, read and write, in seconds. Callers of
 # the runtime may pass their own per request.
 ENDPOINT_REQUEST_TIMEOUT = env.float("ENDPOINT_REQUEST_TIMEOUT", default=10.0)
+# Seconds that one request through an endpoint may take in all: connecting,
+# token requests, retries and reading the body. No timeout of a caller can
+# exceed it. Keep it well below gunicorn's worker timeout (60 s by
+# default), which would otherwise end the page with an empty 500.
+ENDPOINT_REQUEST_DEADLINE = env.float("ENDPOINT_REQUEST_DEADLINE", default=30.0)
 # Largest response body read, in bytes as received (before decompression).
 ENDPOINT_MAX_RESPONSE_BYTES = env.int(
     "ENDPOINT_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024

@@ -24,6 +24,7 @@ import httpcore2
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .deadline import DeadlineStream, bounded_timeout, deadline_error
 from .errors import BlockedAddressError, DNSError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -173,12 +174,19 @@ def open_guarded_socket(
 ) -> socket.socket:
     """Return a TCP socket connected to an allowed address of ``host``.
 
-    Raises `DNSError`, `BlockedAddressError`, or the last OSError.
+    Raises `DNSError`, `BlockedAddressError`, `DeadlineExceededError`, or
+    the last OSError.
     """
     last_error: OSError | None = None
+    where = f"{host}:{port}"
     for address in guard.resolve(host, port):
+        bounded, cut = bounded_timeout(timeout, where)
         try:
-            return socket.create_connection((str(address), port), timeout)
+            return socket.create_connection((str(address), port), bounded)
+        except TimeoutError as error:
+            if cut:
+                raise deadline_error(where) from None
+            last_error = error
         except OSError as error:
             last_error = error
     assert last_error is not None
@@ -186,7 +194,11 @@ def open_guarded_socket(
 
 
 class GuardedBackend(httpcore2.SyncBackend):
-    """httpcore2's socket backend, connecting only to allowed addresses."""
+    """httpcore2's socket backend, connecting only to allowed addresses.
+
+    Its streams end every operation by the current deadline (see
+    `endpoints.runtime.deadline`).
+    """
 
     def __init__(self, guard: NetworkGuard):
         self.guard = guard
@@ -200,12 +212,20 @@ class GuardedBackend(httpcore2.SyncBackend):
         socket_options=None,
     ) -> httpcore2.NetworkStream:
         last_error: Exception | None = None
+        where = f"{host}:{port}"
         for address in self.guard.resolve(host, port):
+            bounded, cut = bounded_timeout(timeout, where)
             try:
-                return super().connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
+                stream = super().connect_tcp(
+                    str(address), port, bounded, local_address, socket_options
                 )
+            except httpcore2.ConnectTimeout:
+                if cut:
+                    raise deadline_error(where) from None
+                raise
             except httpcore2.ConnectError as error:
                 last_error = error
+                continue
+            return DeadlineStream(stream, where)
         assert last_error is not None
         raise last_error
