@@ -246,7 +246,8 @@ ENDPOINT_RESOLVER = "endpoints.runtime.network.resolve_with_system"
 
 # OAuth 2.0: seconds before a token's expiry at which the console already
 # gets a new one, so that a request never goes out with a token that expires
-# on the way.
+# on the way. Short-lived tokens use a quarter of their lifetime instead
+# when that is less (endpoints.auth.oauth.storage.refresh_skew).
 OAUTH_REFRESH_SKEW_SECONDS = env.int("OAUTH_REFRESH_SKEW_SECONDS", default=60)
 # Seconds within which the provider must send the user back to the callback
 # URL after Connect; a later callback is rejected.

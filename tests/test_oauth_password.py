@@ -402,3 +402,70 @@ def test_authenticate_returns_access_token(workflow, provider):
 
     assert token == stored(endpoint).access_token
     assert provider.is_active_access_token(token)
+
+
+def test_short_lived_token_reused(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    provider.switches.expires_in = 30
+    endpoint = make_endpoint(workflow, provider)
+
+    statuses = [
+        send(workflow, "Tickets API", "GET", "/me").status_code for _ in range(5)
+    ]
+
+    assert statuses == [200] * 5
+    assert provider.counts["token"] == 1
+    assert stored(endpoint).token_lifetime == 30
+
+
+def test_short_lived_token_renewed_near_expiry(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    provider.switches.expires_in = 30
+    endpoint = make_endpoint(workflow, provider)
+    send(workflow, "Tickets API", "GET", "/me")
+    # A quarter of the 30 s lifetime, 7.5 s, is the skew for this token.
+    AuthConfig.objects.filter(pk=endpoint.pk).update(
+        token_expires_at=timezone.now() + timedelta(seconds=7)
+    )
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert provider.counts["refresh_token"] == 1
+    assert stored(endpoint).token_lifetime == 30
+
+
+def test_short_lived_token_kept_before_skew(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    provider.switches.expires_in = 30
+    endpoint = make_endpoint(workflow, provider)
+    send(workflow, "Tickets API", "GET", "/me")
+    AuthConfig.objects.filter(pk=endpoint.pk).update(
+        token_expires_at=timezone.now() + timedelta(seconds=20)
+    )
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert provider.counts["token"] == 1
+
+
+def test_unknown_lifetime_keeps_full_skew(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    endpoint = make_endpoint(workflow, provider)
+    send(workflow, "Tickets API", "GET", "/me")
+    # As stored before lifetimes were recorded.
+    AuthConfig.objects.filter(pk=endpoint.pk).update(
+        token_lifetime=None, token_expires_at=timezone.now() + timedelta(seconds=30)
+    )
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert provider.counts["refresh_token"] == 1
+
+
+def test_lifetime_unknown_when_expires_in_missing(workflow, provider):
+    provider.switches.expires_in = MISSING
+    endpoint = make_endpoint(workflow, provider)
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert stored(endpoint).token_lifetime is None
