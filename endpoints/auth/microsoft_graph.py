@@ -23,9 +23,12 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 from django.conf import settings
 
+from endpoints.runtime.errors import ReconnectNeededError, TokenRequestError
+
 from .base import AuthTestResult
 from .oauth.console_app import ConsoleAppForm, ConsoleAppMixin
 from .oauth.provider_errors import describe_provider_error
+from .oauth.tokens import TokenSet
 from .oauth_code import OAuth2AuthorizationCode
 
 if TYPE_CHECKING:
@@ -114,6 +117,8 @@ def describe_microsoft_error(
     Quotes Microsoft's code and description, as `describe_provider_error`
     does for every provider.
     """
+    # Microsoft puts the trace and correlation IDs on lines of their own.
+    description = " ".join(description.split())
     code = aadsts_code(description)
     lowered = description.lower()
     generic = describe_provider_error(error, description)
@@ -191,6 +196,18 @@ class MicrosoftGraph(ConsoleAppMixin, OAuth2AuthorizationCode):
             description,
             client_id=self.app_client_id(),
             scopes=self.scope(),
+        )
+
+    def refresh_rejected(
+        self, context: RequestContext, error: TokenRequestError
+    ) -> TokenSet:
+        # The reason already explains Microsoft's code, such as consent that
+        # an administrator revoked.
+        raise ReconnectNeededError(
+            f"{error.reason} A manager must Connect the endpoint again.",
+            provider_error=error.provider_error,
+            provider_description=error.provider_description,
+            status_code=error.status_code,
         )
 
     def missing_refresh_token_advice(self) -> str:
