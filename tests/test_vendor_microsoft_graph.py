@@ -1,6 +1,6 @@
 """Microsoft Graph API: the form, Connect, consent errors, refresh, /me.
 
-Everything runs against the Microsoft fake over a socket, which answers
+Everything runs against the Microsoft fake over a socket, which responds
 with the identity platform's AADSTS errors and Graph's error objects.
 """
 

@@ -1,6 +1,6 @@
 """Slack: the form, Connect, auth.test, the runtime, and Slack's errors.
 
-Everything runs against the Slack fake over a socket, which answers like
+Everything runs against the Slack fake over a socket, which responds like
 Slack: HTTP 200 with ``"ok": false`` and an error code on failure.
 """
 

@@ -3,9 +3,9 @@
 The authorization code flow of the Microsoft identity platform (v2.0
 endpoints) at ``{MICROSOFT_LOGIN_URL}/{MICROSOFT_TENANT}/oauth2/v2.0/``,
 with the delegated scopes below. ``offline_access`` makes Microsoft issue
-a refresh token; without one the console would lose access when the first
+a refresh token. Without one the console would lose access when the first
 token expires (about an hour), so a Connect that yields none is rejected
-right away with what to ask the tenant's administrator.
+right away, with what to ask the tenant's administrator.
 
 Microsoft reports consent problems as OAuth errors whose description
 starts with an ``AADSTS`` code, at the callback (``consent_required``,
@@ -54,9 +54,8 @@ ASK_ADMIN = (
     "{scopes}. Then Connect again."
 )
 
-# AADSTS codes of the Microsoft identity platform
-# (https://learn.microsoft.com/entra/identity-platform/reference-error-codes)
-# in plain words. "{ask_admin}" is replaced by ASK_ADMIN.
+# AADSTS codes of the Microsoft identity platform that a manager can act
+# on, in plain words. "{ask_admin}" is replaced by ASK_ADMIN.
 MICROSOFT_ERROR_MESSAGES: dict[str, str] = {
     "65001": "Nobody has consented to the console's Microsoft app using these "
     "permissions in your organization, and you may not consent yourself. "
@@ -183,7 +182,7 @@ class MicrosoftGraph(ConsoleAppMixin, OAuth2AuthorizationCode):
         self, data: dict[str, Any], response: httpx2.Response
     ) -> dict[str, Any]:
         # Microsoft adds a suberror (consent_required, bad_token, ...) to
-        # invalid_grant; the description's AADSTS code says the rest.
+        # invalid_grant, and the description's AADSTS code gives the cause.
         suberror = data.get("suberror")
         if data.get("error") and suberror:
             description = str(data.get("error_description") or "")

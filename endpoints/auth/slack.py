@@ -3,7 +3,7 @@
 Slack's v2 flow sends the browser to ``{SLACK_URL}/oauth/v2/authorize`` with
 the bot scopes, and exchanges the code at ``{SLACK_API_URL}/oauth.v2.access``
 for a bot token (``xoxb-``). That token does not expire unless the app has
-token rotation turned on; then the response carries ``expires_in`` and a
+token rotation turned on. Then the response carries ``expires_in`` and a
 refresh token, which the console uses as for any OAuth 2.0 type.
 
 Slack answers failures with HTTP 200 and ``{"ok": false, "error": "<code>"}``
@@ -53,8 +53,8 @@ SCOPES = (
     "users:read",
 )
 
-# Slack's error codes (https://api.slack.com/methods, "Errors" of each
-# method) in plain words, with what to do next.
+# Error codes of Slack's Web API methods in plain words, with what to do
+# next.
 SLACK_ERROR_MESSAGES: dict[str, str] = {
     "invalid_auth": "Slack rejected the stored token as invalid. Connect the "
     "endpoint again.",
@@ -84,9 +84,9 @@ SLACK_ERROR_MESSAGES: dict[str, str] = {
 
 
 def slack_error(data: Any) -> str | None:
-    """Return the error code of a Slack answer with ``"ok": false``.
+    """Return the error code of a Slack response body with ``"ok": false``.
 
-    Returns None when the answer is not Slack's error shape, and
+    Returns None when the body is not Slack's error shape, and
     ``"unknown_error"`` when it has ``ok`` false but no code.
     """
     if not isinstance(data, dict) or data.get("ok") is not False:
@@ -106,7 +106,7 @@ def response_json(response: httpx2.Response) -> Any:
 def describe_slack_error(code: str, data: dict[str, Any] | None = None) -> str:
     """Return a sentence for a Slack error code, quoting the code.
 
-    For ``missing_scope`` it names the scope that Slack said is needed.
+    For ``missing_scope`` it names the scope that Slack reports as needed.
     """
     sentence = SLACK_ERROR_MESSAGES.get(code, "Slack reported an error.")
     quoted = code

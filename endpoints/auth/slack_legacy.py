@@ -3,7 +3,7 @@
 Slack's first OAuth flow sends the browser to ``{SLACK_URL}/oauth/authorize``
 with the older, finer scopes (``chat:write:bot``, ``channels:write``) and
 exchanges the code at ``{SLACK_API_URL}/oauth.access``, which returns the
-token at the top level of its answer. Errors arrive as in the v2 flow, with
+token at the top level of its response. Errors arrive as in the v2 flow, with
 HTTP 200 and ``"ok": false``, and are handled the same way. The type stays
 for endpoints connected this way; the type picker lists it as legacy so
 that new endpoints choose Slack.

@@ -602,7 +602,7 @@ class _Handler(BaseHTTPRequestHandler):
         return {name.lower(): value for name, value in self.headers.items()}
 
     def _vendor_reply(self, parts) -> bool:
-        """Send a vendor fake's answer if the path has its prefix."""
+        """Send a vendor fake's response if the path has its prefix."""
         for prefix, fake in self.server.provider.vendors.items():
             if parts.path == prefix or parts.path.startswith(prefix + "/"):
                 raw = self._body() if self.command == "POST" else ""

@@ -5,9 +5,9 @@ Served by `endpoints.testing.fake_oauth.FakeOAuthProvider` under
 ``/slack/oauth/authorize`` (the older flow), and Web API methods under
 ``/slack/api/``: ``oauth.v2.access``, ``oauth.access``, ``auth.test``,
 ``chat.postMessage`` and ``conversations.list``. Like Slack, every method
-answers HTTP 200, with ``"ok": false`` and an ``error`` code on failure
+responds with HTTP 200, with ``"ok": false`` and an ``error`` code on failure
 (``invalid_auth``, ``token_revoked``, ``missing_scope``, ``invalid_code``,
-``bad_client_secret`` ...). `SlackSwitches` produce Slack's other answers.
+``bad_client_secret`` ...). `SlackSwitches` produce Slack's other responses.
 """
 
 from __future__ import annotations
@@ -44,11 +44,11 @@ LEGACY_FLOW = "legacy"
 
 @dataclass
 class SlackSwitches:
-    """Slack answers to produce.
+    """Slack responses to produce.
 
-    ``user_token_only`` answers oauth.v2.access with only a user token
+    ``user_token_only`` makes oauth.v2.access return only a user token
     under ``authed_user``. ``rotate_tokens`` is Slack's token rotation:
-    tokens expire and come with a refresh token. ``exchange_error`` answers
+    tokens expire and come with a refresh token. ``exchange_error`` fails
     the token exchange with that error code. ``granted_scopes``, when set,
     grants only these scopes whatever was asked.
     """
@@ -385,7 +385,7 @@ def _slack_ok(data: dict[str, Any]) -> tuple[int, dict, bytes]:
 
 
 def _slack_error(code: str, **extra: Any) -> tuple[int, dict, bytes]:
-    # Slack answers errors with 200 OK, and the code in the body.
+    # Slack reports errors with 200 OK and the code in the body.
     return _json(200, {"ok": False, "error": code, **extra})
 
 
