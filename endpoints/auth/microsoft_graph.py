@@ -85,6 +85,8 @@ MICROSOFT_ERROR_MESSAGES: dict[str, str] = {
 
 # Words of a description that mean a consent request is waiting for an
 # administrator (the admin consent workflow of Microsoft Entra ID).
+# NOTE: checked only against the fake's wording, not a live tenant's; a
+# pending request that Microsoft words otherwise gets the generic message.
 APPROVAL_PENDING_MARKERS = ("approval", "pending", "request has been sent")
 APPROVAL_PENDING_MESSAGE = (
     "Your request for access is waiting for an administrator's approval. Ask an "
