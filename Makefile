@@ -1,7 +1,8 @@
 # Endpoint Console: set-up, demo, tests.
 #   make demo   set up, migrate, create the demo logins and workflow, serve
 #               on 127.0.0.1:$(PORT) (make demo PORT=8001 for another port),
-#               with the fake OAuth 2.0 provider in the background
+#               with the fake OAuth 2.0 provider and its Slack and Microsoft
+#               fakes in the background
 #   make test   set up, lint, check, run the whole test suite
 # Both install what they need on first use: a virtualenv in .venv with the
 # packages of pyproject.toml, and for the tests Debian's chromium.
@@ -12,8 +13,23 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 PORT ?= 8000
+# The fake OAuth 2.0 provider's port (make demo DEMO_PROVIDER_PORT=8011).
+DEMO_PROVIDER_PORT ?= 8010
+DEMO_FAKES := http://127.0.0.1:$(DEMO_PROVIDER_PORT)
+# The demo's Slack and Microsoft endpoints connect with the demo apps of the
+# fakes that the provider serves (endpoints/testing/fake_slack.py and
+# fake_microsoft.py), which exist only there.
+DEMO_VENDOR_ENV := DEMO_OAUTH_PROVIDER_PORT=$(DEMO_PROVIDER_PORT) \
+  SLACK_CLIENT_ID=console-demo-slack \
+  SLACK_CLIENT_SECRET=demo-slack-client-secret \
+  SLACK_URL=$(DEMO_FAKES)/slack SLACK_API_URL=$(DEMO_FAKES)/slack/api \
+  MICROSOFT_CLIENT_ID=7d3c8a4e-0000-4000-8000-00000000de70 \
+  MICROSOFT_CLIENT_SECRET=demo-microsoft-client-secret \
+  MICROSOFT_TENANT=fake-tenant.test \
+  MICROSOFT_LOGIN_URL=$(DEMO_FAKES)/microsoft \
+  MICROSOFT_GRAPH_URL=$(DEMO_FAKES)/microsoft/graph
 # The demo's server is the console's public address, whatever .env says.
-DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT)
+DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT) $(DEMO_VENDOR_ENV)
 
 .PHONY: demo serve test lint check install chromium
 

@@ -256,6 +256,32 @@ OAUTH_STATE_MAX_AGE_SECONDS = env.int("OAUTH_STATE_MAX_AGE_SECONDS", default=600
 # and that the demo's OAuth endpoints point at.
 DEMO_OAUTH_PROVIDER_PORT = env.int("DEMO_OAUTH_PROVIDER_PORT", default=8010)
 
+# Slack: the console's own Slack app, whose client ID and secret every Slack
+# and Slack (Legacy) endpoint connects with. SLACK_URL serves the consent
+# pages (oauth/v2/authorize, and oauth/authorize for the older flow), and
+# SLACK_API_URL the Web API (oauth.v2.access, oauth.access, auth.test). Slack
+# tokens are sent only to SLACK_API_URL's origin.
+SLACK_CLIENT_ID = env.str("SLACK_CLIENT_ID", default="")
+SLACK_CLIENT_SECRET = env.str("SLACK_CLIENT_SECRET", default="")
+SLACK_URL = env.str("SLACK_URL", default="https://slack.com")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api")
+
+# Microsoft Graph API: the console's own app registration in Microsoft Entra
+# ID. MICROSOFT_TENANT is a tenant ID or domain, or "organizations" for any
+# work or school account. MICROSOFT_LOGIN_URL is the identity platform
+# ({login}/{tenant}/oauth2/v2.0/authorize and .../token), MICROSOFT_GRAPH_URL
+# the Graph API; national clouds use other hosts. Graph tokens are sent only
+# to MICROSOFT_GRAPH_URL's origin.
+MICROSOFT_CLIENT_ID = env.str("MICROSOFT_CLIENT_ID", default="")
+MICROSOFT_CLIENT_SECRET = env.str("MICROSOFT_CLIENT_SECRET", default="")
+MICROSOFT_TENANT = env.str("MICROSOFT_TENANT", default="organizations")
+MICROSOFT_LOGIN_URL = env.str(
+    "MICROSOFT_LOGIN_URL", default="https://login.microsoftonline.com"
+)
+MICROSOFT_GRAPH_URL = env.str(
+    "MICROSOFT_GRAPH_URL", default="https://graph.microsoft.com"
+)
+
 # Largest workflow export accepted for import, in bytes.
 ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 

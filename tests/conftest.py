@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.support.oauth",
     "tests.support.fernet",
     "tests.support.live_servers",
+    "tests.support.vendors",
 ]
 
 MANAGERS = "Endpoint managers"

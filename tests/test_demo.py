@@ -132,12 +132,15 @@ def test_demo_creates_workflow(demo_output):
         "CRM",
         "Chat webhook",
         "Console",
+        "Meetings",
         "Paging API",
         "Status page",
+        "Team chat",
+        "Team chat (old app)",
         "Ticketing",
     ]
-    assert workflow.steps.count() == 5
-    assert StepUsage.objects.filter(step__workflow=workflow).count() == 7
+    assert workflow.steps.count() == 7
+    assert StepUsage.objects.filter(step__workflow=workflow).count() == 10
 
 
 def test_demo_endpoints_have_their_types(demo_output):
@@ -153,6 +156,9 @@ def test_demo_endpoints_have_their_types(demo_output):
         "Paging API": "token",
         "Asset inventory": "oauth2_password",
         "CRM": "oauth2_authorization_code",
+        "Team chat": "slack",
+        "Team chat (old app)": "slack_legacy",
+        "Meetings": "microsoft_graph",
     }
 
 

@@ -333,6 +333,15 @@ class AuthType:
         """
         return None
 
+    def check_api_response(self, response: httpx2.Response) -> None:
+        """Raise `APIResponseError` when the response body reports a failure.
+
+        The runtime calls this only when the caller passes
+        ``raise_api_errors=True``. Types whose API answers errors with a
+        success status (Slack's ``"ok": false``) override it; by default
+        every response passes.
+        """
+
     def authenticate(self, context: RequestContext) -> str:
         """Return the current credential, for scripts that place it themselves.
 

@@ -83,6 +83,14 @@ class OAuth2AuthorizationCode(OAuth2AuthType):
 
         return redirect_uri()
 
+    def connect_problem(self) -> str | None:
+        """Return why Connect cannot start, in words for the manager, or None.
+
+        Presets that connect with the console's own app return the settings
+        that an operator must set first.
+        """
+        return None
+
     def authorization_params(self) -> dict[str, str]:
         """Return extra parameters of the authorization request.
 

@@ -12,6 +12,9 @@ AUTH_TYPE_MODULES = (
     "endpoints.auth.token",
     "endpoints.auth.oauth_password",
     "endpoints.auth.oauth_code",
+    "endpoints.auth.slack",
+    "endpoints.auth.slack_legacy",
+    "endpoints.auth.microsoft_graph",
     "endpoints.auth.console",
 )
 

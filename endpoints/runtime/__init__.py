@@ -14,6 +14,7 @@ current credential for scripts that must place it themselves.
 
 from .api import authenticate, resolve_endpoint, send, send_through
 from .errors import (
+    APIResponseError,
     AuthenticationError,
     BlockedAddressError,
     CertificateChangedError,
@@ -37,6 +38,7 @@ from .errors import (
 from .urls import join_url
 
 __all__ = [
+    "APIResponseError",
     "AuthenticationError",
     "BlockedAddressError",
     "CertificateChangedError",

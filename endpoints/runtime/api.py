@@ -121,6 +121,7 @@ def send(
     timeout: TimeoutValue = None,
     acting_user: Any = None,
     actor: Any = None,
+    raise_api_errors: bool = False,
 ) -> httpx2.Response:
     """Send a request through an endpoint and return the response.
 
@@ -131,7 +132,11 @@ def send(
     seconds and defaults to ENDPOINT_REQUEST_TIMEOUT. ``acting_user`` is the
     user on whose behalf the step runs; ``actor`` is recorded in activity
     entries. Any HTTP status is returned as a response; raises an
-    `EndpointError` subclass when no response could be had.
+    `EndpointError` subclass when no response could be had. With
+    ``raise_api_errors`` the auth type also checks the body of the response
+    (see `AuthType.check_api_response`) and raises `APIResponseError` when
+    the target reports a failure there, such as Slack's HTTP 200 with
+    ``"ok": false``; the failure is written to the activity stream.
     """
     target = resolve_endpoint(workflow, endpoint)
     return send_through(
@@ -145,6 +150,7 @@ def send(
         timeout=timeout,
         acting_user=acting_user,
         actor=actor,
+        raise_api_errors=raise_api_errors,
     )
 
 
@@ -160,6 +166,7 @@ def send_through(
     timeout: TimeoutValue = None,
     acting_user: Any = None,
     actor: Any = None,
+    raise_api_errors: bool = False,
 ) -> httpx2.Response:
     """Send a request through an endpoint object; see `send`."""
     call = EndpointCall(endpoint, timeout=timeout, acting_user=acting_user, actor=actor)
@@ -173,7 +180,10 @@ def send_through(
         url = join_url(base_url, path, params)
         request = _build_request(context, method, url, headers, json, content)
         _check_origin(request.url, base_url)
-        return context.send(request, auth_type.build_auth(context))
+        response = context.send(request, auth_type.build_auth(context))
+        if raise_api_errors:
+            auth_type.check_api_response(response)
+        return response
 
     response = call.run(operation, action=action, method=method)
     if response.status_code >= 500:

@@ -266,6 +266,26 @@ class ResponseError(EndpointError):
     stage = "response"
 
 
+class APIResponseError(ResponseError):
+    """The target reported a failure in the body of a successful response.
+
+    Slack's Web API, for one, answers errors with 200 OK and
+    ``{"ok": false, "error": "<code>"}``. The runtime raises this only when
+    the caller asks for it (``raise_api_errors``). ``api_error`` is the
+    target's error code and ``status_code`` the HTTP status.
+    """
+
+    def __init__(self, reason: str, *, api_error: str = "", status_code: int = 200):
+        super().__init__(reason)
+        self.api_error = api_error
+        self.status_code = status_code
+
+    def scrub(self, redact: Callable[[str], str]) -> APIResponseError:
+        super().scrub(redact)
+        self.api_error = redact(self.api_error)
+        return self
+
+
 class ResponseTooLargeError(ResponseError):
     """The response body is larger than ENDPOINT_MAX_RESPONSE_BYTES."""
 

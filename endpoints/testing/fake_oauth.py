@@ -14,6 +14,8 @@ plain), and serves on 127.0.0.1:
 - ``GET /api/me``: a protected resource that checks the bearer token. It
   returns 401 for a missing, unknown or expired token, or the status in
   `Switches.resource_expired_status`.
+- Vendor fakes under a prefix each (``/slack/...``, ``/microsoft/...``),
+  listed in `default_vendor_fakes`, which speak that vendor's protocol.
 
 `Switches` make it behave as real providers do when they fail; `counts`
 records how many token requests arrived, by grant type. The test suite
@@ -123,6 +125,34 @@ class OAuthProblem(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class VendorRequest:
+    """A request for a vendor fake, with its path after the vendor's prefix."""
+
+    method: str
+    prefix: str
+    path: str
+    query: dict[str, str]
+    form: dict[str, str]
+    headers: dict[str, str]
+    body: str
+
+
+def default_vendor_fakes() -> dict[str, Any]:
+    """Return the vendor fakes that the provider serves, by path prefix.
+
+    Each has ``handle(VendorRequest)`` returning (status, headers, body).
+    The imports are here because the fakes import this module's helpers.
+    """
+    from .fake_microsoft import FakeMicrosoft
+    from .fake_slack import FakeSlack
+
+    return {
+        "/slack": FakeSlack(),
+        "/microsoft": FakeMicrosoft(),
+    }
+
+
 @dataclass
 class FakeOAuthProvider:
     """The provider's state and its HTTP server; see the module."""
@@ -135,6 +165,8 @@ class FakeOAuthProvider:
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     # The username that Allow grants access for.
     consenting_user: str = DEMO_USERNAME
+    # Fakes of vendors' own protocols, served under their path prefixes.
+    vendors: dict[str, Any] = field(default_factory=default_vendor_fakes)
     _codes: dict[str, _Code] = field(default_factory=dict)
     _tokens: dict[str, _Token] = field(default_factory=dict)
     _refresh: dict[str, _Refresh] = field(default_factory=dict)
@@ -572,9 +604,29 @@ class _Handler(BaseHTTPRequestHandler):
     def _headers(self) -> dict[str, str]:
         return {name.lower(): value for name, value in self.headers.items()}
 
+    def _vendor_reply(self, parts) -> bool:
+        """Send a vendor fake's response if the path has its prefix."""
+        for prefix, fake in self.server.provider.vendors.items():
+            if parts.path == prefix or parts.path.startswith(prefix + "/"):
+                raw = self._body() if self.command == "POST" else ""
+                request = VendorRequest(
+                    method=self.command,
+                    prefix=prefix,
+                    path=parts.path[len(prefix) :] or "/",
+                    query={k: v[0] for k, v in parse_qs(parts.query).items()},
+                    form=self._form(raw),
+                    headers=self._headers(),
+                    body=raw,
+                )
+                self._reply(fake.handle(request))
+                return True
+        return False
+
     def do_GET(self):
         parts = urlsplit(self.path)
         provider = self.server.provider
+        if self._vendor_reply(parts):
+            return
         if parts.path == "/authorize":
             query = {name: values[0] for name, values in parse_qs(parts.query).items()}
             self._reply(provider.authorization_page(query))
@@ -586,6 +638,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         parts = urlsplit(self.path)
         provider = self.server.provider
+        if self._vendor_reply(parts):
+            return
         if parts.path == "/authorize":
             self._reply(provider.decide(self._form()))
         elif parts.path == "/token":

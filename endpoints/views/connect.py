@@ -58,6 +58,28 @@ class EndpointConnectView(mixins.ConsolePermissionMixin, SingleObjectMixin, View
                 f"{endpoint.auth.type_label} authentication has no Connect."
             )
 
+        problem = connect_type(endpoint).connect_problem()
+        if problem:
+            logger.warning(
+                "event=oauth_connect_unavailable endpoint_id=%s auth_type=%s",
+                endpoint.pk,
+                endpoint.auth.auth_type,
+            )
+            return TemplateResponse(
+                request,
+                CALLBACK_TEMPLATE,
+                {
+                    "result": {
+                        "ok": False,
+                        "title": "Connect is not configured",
+                        "message": problem,
+                        "endpoint": endpoint,
+                        "popup": request.POST.get("popup") == "1",
+                    }
+                },
+                status=503,
+            )
+
         # The session must exist in the database for the callback to match.
         if request.session.session_key is None:
             request.session.save()

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from endpoints.auth import registry
 from endpoints.auth.basic import encode_credential
 from endpoints.models import ActivityEntry, Endpoint, Step, StepUsage
 from tests.browser.harness import assert_accessible, field_labelled
@@ -308,15 +309,20 @@ def test_type_picker_offers_selectable_types(page, sign_in, manager, workflow):
     page.goto(reverse("endpoints:endpoint_create", args=[workflow.pk]))
 
     picker = page.get_by_role("group", name="Authentication type")
-    expect(picker.get_by_role("radio")).to_have_count(5)
+    expect(picker.get_by_role("radio")).to_have_count(len(registry.selectable_types()))
     for label, key in [
         ("No Authorization", "none"),
         ("Basic", "basic"),
         ("Token A token", "token"),
         ("OAuth 2.0 (Password)", "oauth2_password"),
         ("OAuth 2.0 (Authorization Code)", "oauth2_authorization_code"),
+        ("Microsoft Graph API", "microsoft_graph"),
     ]:
         expect(picker.get_by_role("radio", name=label)).to_have_value(key)
+    for key in ("slack", "slack_legacy"):
+        expect(picker.locator(f"#type-{key}")).to_have_value(key)
+    expect(picker.locator("label[for=type-slack_legacy] .badge")).to_have_text("Legacy")
+    expect(picker.locator("label[for=type-slack] .badge")).to_have_count(0)
 
 
 def test_type_picker_continue_without_choice(page, sign_in, manager, workflow):

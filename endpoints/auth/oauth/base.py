@@ -4,8 +4,9 @@
 `build_auth`, `authenticate`, `test_authentication`) once for all OAuth 2.0
 types. A type supplies its grant and may override small hooks:
 
-- `client_credentials`, `token_url`, `token_prefix`, `expired_statuses`:
-  where and how the client authenticates, and how requests carry the token.
+- `client_credentials`, `token_url`, `token_prefix`, `expired_statuses`,
+  `token_rejected`: where and how the client authenticates, how requests
+  carry the token, and which responses reject it as expired.
 - `request_new_token`: the grant used when no refresh token is stored (the
   password grant, client credentials); by default the endpoint must be
   connected again.
@@ -96,7 +97,7 @@ class OAuth2BearerAuth(httpx2.Auth):
         token = self._auth_type.config.access_token
         request.headers["Authorization"] = self._auth_type.authorization_value(token)
         response = yield request
-        if response.status_code not in self._auth_type.expired_statuses():
+        if not self._auth_type.token_rejected(response):
             return
         logger.info(
             "event=oauth_token_rejected endpoint_id=%s status=%s",
@@ -170,6 +171,15 @@ class OAuth2AuthType(AuthType):
         except (TypeError, ValueError):
             status = DEFAULT_EXPIRED_STATUS
         return frozenset({status})
+
+    def token_rejected(self, response: httpx2.Response) -> bool:
+        """Return whether the target rejected the token as expired.
+
+        The request is then sent once more with a renewed token. By default
+        that is a status in `expired_statuses`; presets whose API reports
+        an expired token in the body override it.
+        """
+        return response.status_code in self.expired_statuses()
 
     def skew_seconds(self) -> int:
         return int(settings.OAUTH_REFRESH_SKEW_SECONDS)

@@ -29,7 +29,6 @@ from endpoints.runtime.api import EndpointCall
 from endpoints.runtime.errors import EndpointError
 
 from .client import authorization_url
-from .provider_errors import describe_provider_error
 from .storage import apply_token_set, locked_config, save_tokens
 
 if TYPE_CHECKING:
@@ -212,7 +211,7 @@ def complete_connect(
             **fields,
         )
     if params.get("error"):
-        message = describe_provider_error(
+        message = auth_type.describe_provider_error(
             params["error"], params.get("error_description", "")
         )
         _record_failure(endpoint, user, auth_type, message)

@@ -87,6 +87,43 @@ def oauth_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
     ]
 
 
+def vendor_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
+    """Return the demo's Slack and Microsoft Graph endpoints, at the fakes.
+
+    The fake provider serves the Slack and Microsoft fakes under /slack and
+    /microsoft. These types connect with the console's own apps, so they
+    work once SLACK_* and MICROSOFT_* point at the fakes' demo apps, as
+    make demo sets them.
+    """
+    provider = f"http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}"
+    return [
+        ("Team chat", f"{provider}/slack/api", "slack", {}, {}),
+        ("Team chat (old app)", f"{provider}/slack/api", "slack_legacy", {}, {}),
+        ("Meetings", f"{provider}/microsoft/graph", "microsoft_graph", {}, {}),
+    ]
+
+
+def vendor_settings_problem() -> str | None:
+    """Return why the vendor demo endpoints cannot connect, or None."""
+    provider = f"http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}"
+    expected = {
+        "SLACK_API_URL": f"{provider}/slack/api",
+        "MICROSOFT_GRAPH_URL": f"{provider}/microsoft/graph",
+    }
+    wrong = [
+        name
+        for name, url in expected.items()
+        if str(getattr(settings, name)).rstrip("/") != url
+    ]
+    if not wrong:
+        return None
+    return (
+        f"{' and '.join(wrong)} do not point at the fakes on {provider}, so Team "
+        "chat and Meetings cannot connect. Start the demo with make demo, which "
+        "sets them and the demo app credentials."
+    )
+
+
 DEMO_STEPS = [
     ("Open ticket", Step.Kind.FLOW_STEP, [("Ticketing", "tickets")]),
     (
@@ -101,6 +138,12 @@ DEMO_STEPS = [
         Step.Kind.INTEGRATION_SCRIPT,
         [("CRM", "crm"), ("Asset inventory", "assets")],
     ),
+    (
+        "Post incident channel",
+        Step.Kind.INTEGRATION_SCRIPT,
+        [("Team chat", "slack"), ("Team chat (old app)", "slack_old")],
+    ),
+    ("Schedule review meeting", Step.Kind.CUSTOM_STEP, [("Meetings", "graph")]),
 ]
 
 
@@ -156,6 +199,14 @@ class Command(BaseCommand):
             f"on http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}/, which "
             "make demo starts. Press Connect on CRM's page to see its consent page."
         )
+        self.stdout.write(
+            "Team chat (Slack), Team chat (old app) (Slack (Legacy)) and Meetings "
+            "(Microsoft Graph API) connect through the Slack and Microsoft fakes "
+            "of the same provider."
+        )
+        problem = vendor_settings_problem()
+        if problem:
+            self.stdout.write(self.style.WARNING(problem))
 
     def ensure_user(self, username: str, group_name: str, staff: bool):
         user, _ = get_user_model().objects.get_or_create(username=username)
@@ -177,6 +228,7 @@ class Command(BaseCommand):
         for name, base_url, auth_type, params, secret_values in [
             *DEMO_ENDPOINTS,
             *oauth_demo_endpoints(),
+            *vendor_demo_endpoints(),
         ]:
             stored = dict(secret_values)
             if auth_type == "basic":

@@ -17,7 +17,8 @@ from endpoints.testing.fake_oauth import (
 class Command(BaseCommand):
     help = (
         "Serve a fake OAuth 2.0 provider on 127.0.0.1 for the demo and manual "
-        "tries: a consent page, a token endpoint and /api/me. It keeps "
+        "tries: a consent page, a token endpoint and /api/me, and fakes of "
+        "Slack under /slack/ and of Microsoft under /microsoft/. It keeps "
         "everything in memory. Never use it for real endpoints."
     )
 

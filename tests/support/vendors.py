@@ -1,0 +1,77 @@
+"""The Slack and Microsoft fakes, and endpoints of their auth types.
+
+The fakes run inside the fake OAuth provider (see `tests.support.oauth`),
+and the fixtures point the vendor settings at it, with the console's app
+credentials set to planted values that the secret scans look for.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from endpoints.models import Endpoint
+from tests.support.oauth import callback, consent, start_connect
+
+SLACK_CLIENT_ID = "console-slack-app"
+SLACK_CLIENT_SECRET = "PLANTED-slack-client-secret-6e1d"
+MICROSOFT_CLIENT_ID = "5f0c2a9e-1111-4222-8333-0000c0ffee01"
+MICROSOFT_CLIENT_SECRET = "PLANTED-microsoft-client-secret-2b7c"
+MICROSOFT_TENANT = "tenant.example.test"
+
+
+@pytest.fixture
+def slack(provider, settings):
+    """The Slack fake, with the console's Slack app pointed at it."""
+    fake = provider.vendors["/slack"]
+    fake.add_client(SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)
+    settings.SLACK_CLIENT_ID = SLACK_CLIENT_ID
+    settings.SLACK_CLIENT_SECRET = SLACK_CLIENT_SECRET
+    settings.SLACK_URL = provider.url("/slack")
+    settings.SLACK_API_URL = provider.url("/slack/api")
+    return fake
+
+
+@pytest.fixture
+def microsoft(provider, settings):
+    """The Microsoft fake, with the console's Microsoft app pointed at it."""
+    fake = provider.vendors["/microsoft"]
+    fake.add_client(MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET)
+    settings.MICROSOFT_CLIENT_ID = MICROSOFT_CLIENT_ID
+    settings.MICROSOFT_CLIENT_SECRET = MICROSOFT_CLIENT_SECRET
+    settings.MICROSOFT_TENANT = MICROSOFT_TENANT
+    settings.MICROSOFT_LOGIN_URL = provider.url("/microsoft")
+    settings.MICROSOFT_GRAPH_URL = provider.url("/microsoft/graph")
+    return fake
+
+
+def make_slack_endpoint(workflow, provider, name="Chat", auth_type="slack"):
+    """Create a Slack (or Slack (Legacy)) endpoint, not connected."""
+    return Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name=name,
+        base_url=provider.url("/slack/api"),
+        auth_type=auth_type,
+        params={},
+        secrets={},
+    )
+
+
+def make_graph_endpoint(workflow, provider, name="Teams"):
+    """Create a Microsoft Graph API endpoint, not connected."""
+    return Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name=name,
+        base_url=provider.url("/microsoft/graph"),
+        auth_type="microsoft_graph",
+        params={},
+        secrets={},
+    )
+
+
+def connect(client, endpoint, decision="allow"):
+    """Press Connect, answer the fake's consent page, deliver the callback.
+
+    Returns the callback's response and the callback's query parameters.
+    """
+    params = consent(start_connect(client, endpoint), decision)
+    return callback(client, params), params
