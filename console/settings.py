@@ -250,6 +250,21 @@ OAUTH_STATE_MAX_AGE_SECONDS = env.int("OAUTH_STATE_MAX_AGE_SECONDS", default=600
 # and that the demo's OAuth endpoints point at.
 DEMO_OAUTH_PROVIDER_PORT = env.int("DEMO_OAUTH_PROVIDER_PORT", default=8010)
 
+# Salesforce: the login hosts whose token endpoint
+# (/services/oauth2/token) takes the password grant, for production orgs
+# and for sandboxes. An endpoint may name another token URL, such as its My
+# Domain login.
+SALESFORCE_LOGIN_URL = env.str(
+    "SALESFORCE_LOGIN_URL", default="https://login.salesforce.com"
+)
+SALESFORCE_SANDBOX_LOGIN_URL = env.str(
+    "SALESFORCE_SANDBOX_LOGIN_URL", default="https://test.salesforce.com"
+)
+
+# Zoom Server-to-Server OAuth: the token endpoint of the account
+# credentials grant.
+ZOOM_TOKEN_URL = env.str("ZOOM_TOKEN_URL", default="https://zoom.us/oauth/token")
+
 # Largest workflow export accepted for import, in bytes.
 ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 

@@ -12,6 +12,10 @@ AUTH_TYPE_MODULES = (
     "endpoints.auth.token",
     "endpoints.auth.oauth_password",
     "endpoints.auth.oauth_code",
+    "endpoints.auth.salesforce",
+    "endpoints.auth.servicenow",
+    "endpoints.auth.remedy",
+    "endpoints.auth.zoom",
     "endpoints.auth.console",
 )
 

@@ -15,6 +15,9 @@ plain), and serves on 127.0.0.1:
   returns 401 for a missing, unknown or expired token, or the status in
   `Switches.resource_expired_status`.
 
+Vendor fakes are mounted under a path prefix each (`VENDOR_FAKES`), so one
+server serves them all; each gets the requests under its prefix.
+
 `Switches` make it behave as real providers do when they fail; `counts`
 records how many token requests arrived, by grant type. The test suite
 starts it in a thread with `FakeOAuthProvider.start`; ``manage.py
@@ -34,6 +37,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -52,6 +56,42 @@ DEMO_CLIENT_ID = "console-demo"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 (a demo value)
 DEMO_USERNAME = "demo-user"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (a demo value)
+
+
+# The vendor fakes, one line each: the path prefix they are mounted under,
+# and the module and class of the fake. The provider makes one of each.
+VENDOR_FAKES = {
+    "/salesforce/": "endpoints.testing.fake_salesforce.FakeSalesforce",
+    "/servicenow/": "endpoints.testing.fake_servicenow.FakeServiceNow",
+    "/remedy/": "endpoints.testing.fake_remedy.FakeRemedy",
+    "/zoom/": "endpoints.testing.fake_zoom.FakeZoom",
+}
+
+
+@dataclass(frozen=True)
+class VendorRequest:
+    """A request to a vendor fake, with the path below the fake's prefix.
+
+    ``path`` starts with a slash; ``headers`` have lower-case names.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def form(self) -> dict[str, str]:
+        return {name: values[0] for name, values in parse_qs(self.body).items()}
+
+
+def _load_vendor_fakes(provider: FakeOAuthProvider) -> dict[str, Any]:
+    fakes = {}
+    for prefix, path in VENDOR_FAKES.items():
+        module_path, _, class_name = path.rpartition(".")
+        fakes[prefix] = getattr(import_module(module_path), class_name)(provider)
+    return fakes
 
 
 @dataclass
@@ -139,8 +179,18 @@ class FakeOAuthProvider:
     _tokens: dict[str, _Token] = field(default_factory=dict)
     _refresh: dict[str, _Refresh] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The vendor fakes by path prefix; see VENDOR_FAKES.
+    vendors: dict[str, Any] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        if not self.vendors:
+            self.vendors = _load_vendor_fakes(self)
+
+    def vendor(self, name: str) -> Any:
+        """Return the vendor fake mounted under ``/<name>/``."""
+        return self.vendors[f"/{name}/"]
 
     # -- Set-up ----------------------------------------------------------
 
@@ -569,7 +619,25 @@ class _Handler(BaseHTTPRequestHandler):
     def _headers(self) -> dict[str, str]:
         return {name.lower(): value for name, value in self.headers.items()}
 
+    def _vendor_reply(self) -> bool:
+        """Send the reply of the vendor fake whose prefix the path has."""
+        parts = urlsplit(self.path)
+        for prefix, fake in self.server.provider.vendors.items():
+            if parts.path.startswith(prefix) or parts.path == prefix.rstrip("/"):
+                request = VendorRequest(
+                    method=self.command,
+                    path="/" + parts.path[len(prefix) :],
+                    query={k: v[0] for k, v in parse_qs(parts.query).items()},
+                    headers=self._headers(),
+                    body=self._body(),
+                )
+                self._reply(fake.handle(request))
+                return True
+        return False
+
     def do_GET(self):
+        if self._vendor_reply():
+            return
         parts = urlsplit(self.path)
         provider = self.server.provider
         if parts.path == "/authorize":
@@ -581,6 +649,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(_json(404, {"error": "not_found"}))
 
     def do_POST(self):
+        if self._vendor_reply():
+            return
         parts = urlsplit(self.path)
         provider = self.server.provider
         if parts.path == "/authorize":
@@ -590,3 +660,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(provider.token(self._form(raw), self._headers(), raw))
         else:
             self._reply(_json(404, {"error": "not_found"}))
+
+    def _vendor_only(self):
+        # The provider's own routes take GET and POST only.
+        if not self._vendor_reply():
+            self._reply(_json(404, {"error": "not_found"}))
+
+    do_PATCH = do_PUT = do_DELETE = _vendor_only

@@ -16,6 +16,8 @@ types. A type supplies its grant and may override small hooks:
   token response quirks (errors sent with HTTP 200 as ``"ok": false``, a
   token under another key, an instance URL).
 - `describe_provider_error`: provider error codes in plain words.
+- `token_rejected`, `request_for_retry`: which responses mean "expired
+  token" (a status by default), and the request sent again after renewal.
 
 Token lifetime: a token is renewed `OAUTH_REFRESH_SKEW_SECONDS` before its
 expiry, and once after the target answers one of `expired_statuses` (401 by
@@ -93,9 +95,12 @@ class OAuth2BearerAuth(httpx2.Auth):
         self, request: httpx2.Request
     ) -> Generator[httpx2.Request, httpx2.Response, None]:
         token = self._auth_type.config.access_token
+        # The base URL that the request was built on, for a preset whose
+        # renewed token names another host.
+        sent_base_url = self._auth_type.request_base_url(self._context)
         request.headers["Authorization"] = self._auth_type.authorization_value(token)
         response = yield request
-        if response.status_code not in self._auth_type.expired_statuses():
+        if not self._auth_type.token_rejected(response):
             return
         logger.info(
             "event=oauth_token_rejected endpoint_id=%s status=%s",
@@ -103,6 +108,9 @@ class OAuth2BearerAuth(httpx2.Auth):
             response.status_code,
         )
         renewed = self._auth_type.renew(self._context, rejected_token=token)
+        request = self._auth_type.request_for_retry(
+            request, self._context, sent_base_url
+        )
         request.headers["Authorization"] = self._auth_type.authorization_value(renewed)
         yield request
 
@@ -169,6 +177,25 @@ class OAuth2AuthType(AuthType):
         except (TypeError, ValueError):
             status = DEFAULT_EXPIRED_STATUS
         return frozenset({status})
+
+    def token_rejected(self, response: httpx2.Response) -> bool:
+        """Return whether the target rejected the access token as expired.
+
+        Presets whose target sends the same status for other failures
+        override this to read the response body too.
+        """
+        return response.status_code in self.expired_statuses()
+
+    def request_for_retry(
+        self, request: httpx2.Request, context: RequestContext, sent_base_url: str
+    ) -> httpx2.Request:
+        """Return the request to send again after the token was renewed.
+
+        ``sent_base_url`` is the base URL the request was built on. A preset
+        whose token response names the request's host (an instance URL)
+        returns the request rebuilt for the new host.
+        """
+        return request
 
     def skew_seconds(self) -> int:
         return int(settings.OAUTH_REFRESH_SKEW_SECONDS)
@@ -313,6 +340,7 @@ class OAuth2AuthType(AuthType):
         if not (self.can_store(context) if store is None else store):
             token_set = self.obtain_token(context, self.config)
             apply_token_set(self.config, token_set)
+            self.store_token_extras(self.config, token_set)
             return token_set.access_token
 
         failure: ReconnectNeededError | None = None

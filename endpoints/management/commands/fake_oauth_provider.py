@@ -46,6 +46,9 @@ class Command(BaseCommand):
         provider.add_user(DEMO_USERNAME, DEMO_PASSWORD)
         provider.switches.rotate_refresh_tokens = rotate_refresh_tokens
         provider.switches.expires_in = expires_in
+        # The vendor fakes get the demo's users and apps of their own.
+        for fake in provider.vendors.values():
+            fake.seed_demo()
         self.stdout.write(
             f"Fake OAuth 2.0 provider on http://{LISTEN_HOST}:{port}/ (client "
             f"{DEMO_CLIENT_ID}, user {DEMO_USERNAME}). Stop it with Ctrl+C."
