@@ -10,9 +10,9 @@ login host and the instance:
   400, such as ``invalid_grant`` with "authentication failure" for a wrong
   password or a missing security token.
 - ``<instance path>/services/data/...``: the REST API. A missing, unknown
-  or expired session gets 401 with
-  ``[{"message": ..., "errorCode": "INVALID_SESSION_ID"}]``; a request
-  beside the instance path gets 404 with ``NOT_FOUND``.
+  or expired session, or a request to an instance the org left, gets 401
+  with ``[{"message": ..., "errorCode": "INVALID_SESSION_ID"}]``; other
+  paths get 404 with ``NOT_FOUND``.
 
 ``instance_path`` moves the instance, as an org migration does; the token
 response names the new one. ``instance_url`` replaces the whole value sent
@@ -81,6 +81,9 @@ class FakeSalesforce:
         self.api_paths.append(request.path)
         if request.path.startswith(self.instance_path + "/services/data/"):
             return self._api(request)
+        if "/services/data/" in request.path:
+            # An instance that the org left accepts no session.
+            return _invalid_session()
         return _json(
             404,
             [
@@ -155,15 +158,7 @@ class FakeSalesforce:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         username = self._sessions.get(token) if scheme.lower() == "bearer" else None
         if username is None:
-            return _json(
-                401,
-                [
-                    {
-                        "message": "Session expired or invalid",
-                        "errorCode": "INVALID_SESSION_ID",
-                    }
-                ],
-            )
+            return _invalid_session()
         return _json(
             200,
             {
@@ -172,3 +167,10 @@ class FakeSalesforce:
                 "method": request.method,
             },
         )
+
+
+def _invalid_session() -> tuple[int, dict, bytes]:
+    return _json(
+        401,
+        [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+    )
