@@ -48,6 +48,10 @@ class FakeRemedy:
         self.counts: Counter = Counter()
         # Every login's form fields and Content-Type, as received.
         self.logins: list[dict] = []
+        # The Authorization header of every entry request.
+        self.api_authorizations: list[str] = []
+        # Rejects every token, as a server whose sessions are cleared at once.
+        self.reject_tokens = False
         self._tokens: dict[str, str] = {}
 
     def add_user(self, username: str, password: str) -> None:
@@ -96,9 +100,11 @@ class FakeRemedy:
 
     def _entries(self, request: VendorRequest, form: str) -> tuple[int, dict, bytes]:
         self.counts["api"] += 1
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        authorization = request.headers.get("authorization", "")
+        self.api_authorizations.append(authorization)
+        scheme, _, token = authorization.partition(" ")
         username = self._tokens.get(token) if scheme == "AR-JWT" else None
-        if username is None:
+        if username is None or self.reject_tokens:
             return _messages(401, AUTHENTICATION_FAILED, "Authentication failed", "")
         return _json(
             200,
