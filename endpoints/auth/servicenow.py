@@ -1,13 +1,13 @@
 """ServiceNow: Basic authentication or OAuth 2.0 authorization code.
 
 The endpoint's base URL is the instance, such as
-``https://acme.service-now.com``. With the Basic method the console sends
-the credentials of a user with the ``itil`` role preemptively on every
-request, and Test Authentication reads one record of the ``sys_user``
-table through the Table API. With the OAuth 2.0 method a manager presses
-Connect; the authorization and token URLs are the instance's
-``/oauth_auth.do`` and ``/oauth_token.do`` unless the form names others,
-and Test Authentication refreshes the stored token.
+``https://acme.service-now.com``, without a path. With the Basic method
+the console sends the credentials of a user with the ``itil`` role
+preemptively on every request, and Test Authentication reads one record of
+the ``sys_user`` table through the Table API. With the OAuth 2.0 method a
+manager presses Connect; the authorization and token URLs are
+``{base URL}/oauth_auth.do`` and ``{base URL}/oauth_token.do`` unless the
+form names others, and Test Authentication refreshes the stored token.
 
 ServiceNow answers a rejected request with a JSON body of its own,
 ``{"error": {"message": ..., "detail": ...}, "status": "failure"}``, which
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import httpx2
 from django import forms
@@ -32,10 +31,10 @@ from .basic import BasicAuth, encode_credential
 from .http_status import excerpt
 from .oauth.client import CLIENT_SECRET_POST, ClientCredentials
 from .oauth_code import OAuth2AuthorizationCode, OAuth2AuthorizationCodeForm
-from .secret_field import SecretField
+from .secret_field import SecretAction, SecretChange, SecretField
 
 if TYPE_CHECKING:
-    from endpoints.models import Endpoint
+    from endpoints.models import AuthConfig, Endpoint
     from endpoints.runtime.context import RequestContext
 
 BASIC = "basic"
@@ -63,9 +62,8 @@ def servicenow_error_text(response: httpx2.Response) -> str:
 
 
 def instance_url(base_url: str, path: str) -> str:
-    """Return ``path`` at the instance's root, such as /oauth_token.do."""
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{parts.netloc}{path}" if parts.netloc else ""
+    """Return ``path`` below the base URL, such as {base}/oauth_token.do."""
+    return join_url(base_url, path) if base_url else ""
 
 
 def optional_url_field(label: str, path: str) -> forms.CharField:
@@ -160,6 +158,36 @@ class ServiceNowForm(OAuth2AuthorizationCodeForm):
                 if not self.initial.get(name):
                     self.initial[name] = instance_url(base_url, path)
 
+    def _clean_derived_url(self, name: str, path: str) -> str:
+        # A URL equal to the one derived from the saved base URL is stored
+        # blank, so that it follows the base URL.
+        value = self.cleaned_data[name]
+        base_url = _saved_base_url(self.config)
+        if base_url and value == instance_url(base_url, path):
+            return ""
+        return value
+
+    def clean_authorization_url(self) -> str:
+        return self._clean_derived_url("authorization_url", AUTHORIZATION_PATH)
+
+    def clean_token_url(self) -> str:
+        return self._clean_derived_url("token_url", TOKEN_PATH)
+
+    def clears_tokens(self) -> bool:
+        if not hasattr(self, "cleaned_data"):
+            return False
+        stored = self.config.params
+        for name in self.identity_fields:
+            value = self.cleaned_data.get(name)
+            if isinstance(value, SecretChange):
+                if value.action is SecretAction.SET:
+                    return True
+            elif name in self.cleaned_data and (stored.get(name) or "") != (
+                value or ""
+            ):
+                return True
+        return False
+
 
 def _saved_base_url(config) -> str:
     if config.pk is None:
@@ -201,6 +229,19 @@ class ServiceNow(OAuth2AuthorizationCode):
         return OAUTH_PANEL if self.is_oauth else None
 
     # -- OAuth 2.0 settings --------------------------------------------------
+
+    def _connection_changed(self, stored: AuthConfig) -> bool:
+        # URLs are compared as resolved, since a blank one means the one
+        # derived from the base URL.
+        saved = stored.type
+        assert isinstance(saved, ServiceNow)
+        return (
+            self.params.get("method", BASIC) != saved.params.get("method", BASIC)
+            or self.params.get("client_id") != saved.params.get("client_id")
+            or self.authorization_url() != saved.authorization_url()
+            or self.token_url() != saved.token_url()
+            or self.secrets.get("client_secret") != saved.secrets.get("client_secret")
+        )
 
     def _instance_url(self, path: str, endpoint: Endpoint | None = None) -> str:
         if endpoint is not None:

@@ -9,7 +9,7 @@ root:
   ``{"error": {"message": "User Not Authenticated", "detail": ...},
   "status": "failure"}``. A user without the ``itil`` role gets 403 with
   "User Not Authorized" for the ITIL tables.
-- ``GET /oauth_auth.do`` and ``POST /oauth_token.do``: the authorization
+- ``/oauth_auth.do`` and ``POST /oauth_token.do``: the authorization
   and token endpoints, served by the fake provider itself with its clients,
   consent page and tokens.
 """
@@ -57,6 +57,9 @@ class FakeServiceNow:
         provider = self.provider
         if request.method == "GET" and request.path == "/oauth_auth.do":
             return provider.authorization_page(request.query)
+        if request.method == "POST" and request.path == "/oauth_auth.do":
+            # The consent decision, for clients that post it back here.
+            return provider.decide(request.form)
         if request.method == "POST" and request.path == "/oauth_token.do":
             return provider.token(request.form, request.headers, request.body)
         if request.method == "GET" and request.path.startswith(TABLE_PREFIX):
