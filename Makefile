@@ -12,8 +12,13 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 PORT ?= 8000
-# The demo's server is the console's public address, whatever .env says.
-DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT)
+# The port of the demo's fake OAuth 2.0 provider and vendor fakes.
+DEMO_PROVIDER_PORT ?= 8010
+# The demo's server is the console's public address, whatever .env says,
+# and the vendor URLs that are settings point at the vendor fakes.
+DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT) \
+	DEMO_OAUTH_PROVIDER_PORT=$(DEMO_PROVIDER_PORT) \
+	ZOOM_TOKEN_URL=http://127.0.0.1:$(DEMO_PROVIDER_PORT)/zoom/oauth/token
 
 .PHONY: demo serve test lint check install chromium
 

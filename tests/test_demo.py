@@ -129,15 +129,19 @@ def test_demo_creates_workflow(demo_output):
 
     assert names == [
         "Asset inventory",
+        "Bridge meetings",
         "CRM",
         "Chat webhook",
         "Console",
         "Paging API",
+        "Remedy incidents",
+        "Sales CRM",
+        "Service desk",
         "Status page",
         "Ticketing",
     ]
-    assert workflow.steps.count() == 5
-    assert StepUsage.objects.filter(step__workflow=workflow).count() == 7
+    assert workflow.steps.count() == 6
+    assert StepUsage.objects.filter(step__workflow=workflow).count() == 11
 
 
 def test_demo_endpoints_have_their_types(demo_output):
@@ -153,6 +157,10 @@ def test_demo_endpoints_have_their_types(demo_output):
         "Paging API": "token",
         "Asset inventory": "oauth2_password",
         "CRM": "oauth2_authorization_code",
+        "Sales CRM": "salesforce",
+        "Service desk": "servicenow",
+        "Remedy incidents": "remedy",
+        "Bridge meetings": "zoom",
     }
 
 
@@ -252,3 +260,40 @@ def test_demo_password_endpoint_gets_token(db, settings):
 
     assert response.status_code == 200
     assert response.json()["user"] == DEMO_USERNAME
+
+
+VENDOR_LOGIN_REQUESTS = {
+    "Sales CRM": "/services/data/v60.0/limits",
+    "Service desk": "/api/now/table/incident?sysparm_limit=1",
+    "Remedy incidents": "/api/arsys/v1/entry/HPD:Help%20Desk",
+    "Bridge meetings": "/users/me",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VENDOR_LOGIN_REQUESTS))
+def test_demo_vendor_endpoint_works(db, settings, name):
+    from endpoints.runtime import send
+    from endpoints.testing.fake_oauth import FakeOAuthProvider
+
+    fake = FakeOAuthProvider()
+    for vendor in fake.vendors.values():
+        vendor.seed_demo()
+    fake.start()
+    try:
+        settings.DEMO_OAUTH_PROVIDER_PORT = fake.port
+        settings.ZOOM_TOKEN_URL = fake.url("/zoom/oauth/token")
+        run_demo()
+
+        response = send(DEMO_WORKFLOW, name, "GET", VENDOR_LOGIN_REQUESTS[name])
+    finally:
+        fake.stop()
+
+    assert response.status_code == 200, response.text
+
+
+def test_demo_warns_of_real_zoom_url(db, settings):
+    settings.ZOOM_TOKEN_URL = "https://zoom.us/oauth/token"
+
+    output = run_demo()
+
+    assert "ZOOM_TOKEN_URL is https://zoom.us/oauth/token" in output

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from endpoints.auth.basic import encode_credential
 from endpoints.models import Endpoint, Step, StepUsage, Workflow
+from endpoints.testing import fake_remedy, fake_salesforce, fake_servicenow, fake_zoom
 from endpoints.testing.fake_oauth import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -87,6 +88,72 @@ def oauth_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
     ]
 
 
+def vendor_login_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
+    """Return the demo's Salesforce, ServiceNow, Remedy and Zoom endpoints.
+
+    Each points at its vendor's fake, which the fake provider serves under
+    a path prefix; their users and apps exist only there. Zoom's token URL
+    is a setting, ZOOM_TOKEN_URL, which `make demo` points at the fake.
+    """
+    provider = f"http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}"
+    return [
+        (
+            "Sales CRM",
+            f"{provider}/salesforce",
+            "salesforce",
+            {
+                "environment": "custom",
+                "token_url": f"{provider}/salesforce/services/oauth2/token",
+                "username": fake_salesforce.DEMO_USERNAME,
+                "client_id": fake_salesforce.DEMO_CLIENT_ID,
+            },
+            {
+                "password": fake_salesforce.DEMO_PASSWORD,
+                "security_token": fake_salesforce.DEMO_SECURITY_TOKEN,
+                "client_secret": fake_salesforce.DEMO_CLIENT_SECRET,
+            },
+        ),
+        (
+            "Service desk",
+            f"{provider}/servicenow",
+            "servicenow",
+            {"method": "basic", "username": fake_servicenow.DEMO_USERNAME},
+            {"password": fake_servicenow.DEMO_PASSWORD},
+        ),
+        (
+            "Remedy incidents",
+            f"{provider}/remedy",
+            "remedy",
+            {"username": fake_remedy.DEMO_USERNAME},
+            {"password": fake_remedy.DEMO_PASSWORD},
+        ),
+        (
+            "Bridge meetings",
+            f"{provider}/zoom/v2",
+            "zoom",
+            {
+                "account_id": fake_zoom.DEMO_ACCOUNT_ID,
+                "client_id": fake_zoom.DEMO_CLIENT_ID,
+            },
+            {"client_secret": fake_zoom.DEMO_CLIENT_SECRET},
+        ),
+    ]
+
+
+VENDOR_LOGIN_DEMO_STEPS = [
+    (
+        "Escalate to vendors",
+        Step.Kind.INTEGRATION_SCRIPT,
+        [
+            ("Sales CRM", "crm_accounts"),
+            ("Service desk", "servicenow"),
+            ("Remedy incidents", "remedy"),
+            ("Bridge meetings", "zoom"),
+        ],
+    ),
+]
+
+
 DEMO_STEPS = [
     ("Open ticket", Step.Kind.FLOW_STEP, [("Ticketing", "tickets")]),
     (
@@ -156,6 +223,25 @@ class Command(BaseCommand):
             f"on http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}/, which "
             "make demo starts. Press Connect on CRM's page to see its consent page."
         )
+        self.write_vendor_login_notes()
+
+    def write_vendor_login_notes(self) -> None:
+        self.stdout.write(
+            "Sales CRM (Salesforce), Service desk (ServiceNow), Remedy incidents "
+            "and Bridge meetings (Zoom) use the vendor fakes of the same provider."
+        )
+        fake_zoom_url = (
+            f"http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}/zoom/oauth/token"
+        )
+        if settings.ZOOM_TOKEN_URL != fake_zoom_url:
+            # The Zoom endpoint's token URL is a setting, not a field.
+            self.stdout.write(
+                self.style.WARNING(
+                    f"ZOOM_TOKEN_URL is {settings.ZOOM_TOKEN_URL}, so Bridge meetings "
+                    f"would request tokens there. Set ZOOM_TOKEN_URL={fake_zoom_url} "
+                    "or start the demo with make demo, which sets it."
+                )
+            )
 
     def ensure_user(self, username: str, group_name: str, staff: bool):
         user, _ = get_user_model().objects.get_or_create(username=username)
@@ -177,6 +263,7 @@ class Command(BaseCommand):
         for name, base_url, auth_type, params, secret_values in [
             *DEMO_ENDPOINTS,
             *oauth_demo_endpoints(),
+            *vendor_login_demo_endpoints(),
         ]:
             stored = dict(secret_values)
             if auth_type == "basic":
@@ -191,7 +278,7 @@ class Command(BaseCommand):
                 secrets=stored,
             )
 
-        for step_name, kind, usages in DEMO_STEPS:
+        for step_name, kind, usages in [*DEMO_STEPS, *VENDOR_LOGIN_DEMO_STEPS]:
             step = Step.objects.create(workflow=workflow, name=step_name, kind=kind)
             for endpoint_name, label in usages:
                 StepUsage.objects.create(
