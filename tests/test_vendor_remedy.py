@@ -191,7 +191,7 @@ def test_base_url_not_remedy(workflow, provider, remedy):
     with pytest.raises(AuthenticationError) as raised:
         send(workflow, "Remedy", "GET", ENTRY_PATH)
 
-    assert "answered 404 Not Found without a token" in str(raised.value)
+    assert "responded with 404 Not Found without a token" in str(raised.value)
 
 
 @pytest.mark.django_db(transaction=True)

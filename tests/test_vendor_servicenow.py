@@ -286,7 +286,7 @@ def test_basic_test_shows_servicenow_error(
     assert not result.ok
     assert result.status_code == 401
     assert (
-        "ServiceNow said: User Not Authenticated: Required to provide Auth "
+        "ServiceNow returned: User Not Authenticated: Required to provide Auth "
         "information." in result.message
     )
     assert b"User Not Authenticated" in response.content

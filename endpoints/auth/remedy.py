@@ -1,7 +1,7 @@
 """BMC Remedy: the AR System REST API's JWT login.
 
 The console logs in with a form post of ``username`` and ``password`` to
-``{base URL}/api/jwt/login``. Remedy answers with the token as plain text,
+``{base URL}/api/jwt/login``. Remedy responds with the token as plain text,
 and requests then carry ``Authorization: AR-JWT <token>``. The token is
 cached encrypted in the configuration's access token field, so every
 console process shares one login, and a new login runs under the same row
@@ -218,10 +218,10 @@ class Remedy(AuthType):
         if response.status_code != 200 or not token or any(c.isspace() for c in token):
             text = remedy_error_text(response)
             raise RemedyLoginError(
-                f"The Remedy login at {LOGIN_PATH} answered {status_line} without a "
-                "token. Check that the base URL is the AR System REST API's "
+                f"The Remedy login at {LOGIN_PATH} responded with {status_line} "
+                "without a token. Check that the base URL is the AR System REST API's "
                 "address, such as https://remedy.example.com:8008."
-                + (f" Remedy said: {text}" if text else ""),
+                + (f" Remedy returned: {text}" if text else ""),
                 status_code=response.status_code,
                 remedy_text=text,
             )

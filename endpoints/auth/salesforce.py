@@ -2,8 +2,9 @@
 
 The console requests a session at the org's login host with the password
 grant: the username, the password with the user's security token appended
-(Salesforce asks for it on logins from addresses outside the org's trusted
-ranges), and the connected app's consumer key and secret in the form body.
+(Salesforce requires it for logins from addresses outside the org's
+trusted ranges), and the connected app's consumer key and secret in the
+form body.
 
 Salesforce's token response differs from RFC 6749's in two ways that
 matter here:
@@ -119,7 +120,7 @@ def _is_local_http(url: str) -> bool:
 
 
 def is_invalid_session(response: httpx2.Response) -> bool:
-    """Return whether a response is Salesforce's expired-session answer."""
+    """Return whether a response is Salesforce's expired-session error."""
     if response.status_code != 401:
         return False
     try:
@@ -254,7 +255,7 @@ class Salesforce(OAuth2Password):
         if sentence is None:
             return describe_provider_error(error, description)
         quoted = f"{error}: {description}" if description else error
-        return f"{sentence} (Salesforce said {quoted}.)"
+        return f"{sentence} (Salesforce returned {quoted}.)"
 
     def parse_token_set(self, data: dict[str, Any], received_at: datetime) -> TokenSet:
         token_set = super().parse_token_set(data, received_at)

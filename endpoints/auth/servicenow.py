@@ -5,11 +5,11 @@ The endpoint's base URL is the instance, such as
 the console sends the credentials of a user with the ``itil`` role
 preemptively on every request, and Test Authentication reads one record of
 the ``sys_user`` table through the Table API. With the OAuth 2.0 method a
-manager presses Connect; the authorization and token URLs are
+manager presses Connect. Its authorization and token URLs are
 ``{base URL}/oauth_auth.do`` and ``{base URL}/oauth_token.do`` unless the
 form names others, and Test Authentication refreshes the stored token.
 
-ServiceNow answers a rejected request with a JSON body of its own,
+ServiceNow responds to a rejected request with a JSON body of its own,
 ``{"error": {"message": ..., "detail": ...}, "status": "failure"}``, which
 Test Authentication quotes.
 """
@@ -339,7 +339,7 @@ class ServiceNow(OAuth2AuthorizationCode):
         status = response.status_code
         status_line = f"{status} {response.reason_phrase}".strip()
         error_text = servicenow_error_text(response)
-        said = f" ServiceNow said: {error_text}." if error_text else ""
+        returned = f" ServiceNow returned: {error_text}." if error_text else ""
         if status == 200:
             count = _record_count(response)
             records = "no record" if count == 0 else f"{count} record(s)"
@@ -355,7 +355,7 @@ class ServiceNow(OAuth2AuthorizationCode):
                 ok=False,
                 stage="authentication",
                 message=f"ServiceNow rejected the username or password "
-                f"({status_line}).{said}",
+                f"({status_line}).{returned}",
                 status_code=status,
                 detail=excerpt(response),
             )
@@ -365,16 +365,17 @@ class ServiceNow(OAuth2AuthorizationCode):
                 stage="authentication",
                 message=f"ServiceNow accepted the login but denied reading the "
                 f"{TEST_TABLE} table ({status_line}). Give the user the itil "
-                f"role.{said}",
+                f"role.{returned}",
                 status_code=status,
                 detail=excerpt(response),
             )
         return AuthTestResult(
             ok=False,
             stage="http",
-            message=f"The Table API at {TEST_PATH} answered {status_line}. Check that "
+            message=f"The Table API at {TEST_PATH} responded with {status_line}. "
+            "Check that "
             f"the base URL is the instance's address, such as "
-            f"https://acme.service-now.com.{said}",
+            f"https://acme.service-now.com.{returned}",
             status_code=status,
             detail=excerpt(response),
         )

@@ -5,7 +5,7 @@ The console requests a token at ZOOM_TOKEN_URL with
 ID and secret as HTTP Basic. Zoom issues no refresh token, and its tokens
 live an hour, so the console requests a new one when the stored token is
 about to expire, under the row lock of every renewal (see
-`endpoints.auth.oauth.storage`), and once after the API answers 401.
+`endpoints.auth.oauth.storage`), and once after the API responds with 401.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class Zoom(OAuth2AuthType):
         if sentence is None:
             return describe_provider_error(error, description)
         quoted = f"{error}: {description}" if description else error
-        return f"{sentence} (Zoom said {quoted}.)"
+        return f"{sentence} (Zoom returned {quoted}.)"
 
     def request_new_token(self, context: RequestContext) -> TokenSet:
         return self.token_client(context).fetch(

@@ -3,7 +3,7 @@
 Mounted under ``/remedy/`` of the fake provider, which is the API's root:
 
 - ``POST /api/jwt/login``: a form post of ``username`` and ``password``.
-  Remedy answers 200 with the token as ``text/plain``; here it is a JWT
+  Remedy responds with 200 and the token as ``text/plain``; here it is a JWT
   whose ``exp`` claim lies `token_lifetime` seconds ahead. Wrong
   credentials get 401 with Remedy's message list, ``[{"messageType":
   "ERROR", "messageNumber": 623, "messageText": "Authentication failed",

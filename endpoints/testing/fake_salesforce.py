@@ -4,7 +4,7 @@ Mounted under ``/salesforce/`` of the fake provider, which is both the
 login host and the instance:
 
 - ``POST /services/oauth2/token``: the password grant, with the client ID
-  and secret in the form body. It answers as Salesforce does: no
+  and secret in the form body. It responds as Salesforce does: no
   ``expires_in`` and no refresh token, but ``instance_url``, ``id``,
   ``issued_at`` and ``signature``. Errors are RFC 6749 objects with status
   400, such as ``invalid_grant`` with "authentication failure" for a wrong

@@ -5,7 +5,7 @@ root:
 
 - ``GET /api/now/table/<table>``: records of a table, with Basic
   credentials or a bearer token that the fake provider issued. Without
-  valid credentials it answers 401 with ServiceNow's body
+  valid credentials it responds 401 with the body
   ``{"error": {"message": "User Not Authenticated", "detail": ...},
   "status": "failure"}``. A user without the ``itil`` role gets 403 with
   "User Not Authorized" for the ITIL tables.

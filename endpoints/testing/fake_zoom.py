@@ -2,11 +2,11 @@
 
 Mounted under ``/zoom/`` of the fake provider. ``POST /oauth/token`` takes
 ``grant_type=account_credentials`` with ``account_id``, in the query string
-or the form body, and the client ID and secret as HTTP Basic. Zoom answers
+or the form body, and the client ID and secret as HTTP Basic. Zoom returns
 errors as ``{"reason": ..., "error": ...}`` with status 400, without
 ``error_description``. Tokens carry no refresh token and live
 ``expires_in`` seconds (3599 by default, as Zoom sends). ``GET
-/v2/users/me`` checks the bearer token and answers 401 with Zoom's
+/v2/users/me`` checks the bearer token and responds 401 with Zoom's
 ``{"code": 124, "message": ...}`` for a missing, unknown or expired one.
 """
 
