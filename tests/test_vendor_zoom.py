@@ -288,3 +288,30 @@ def test_planted_secrets_appear_nowhere(workflow, provider, zoom, caplog, superu
     assert leaks(planted, activity) == []
     assert leaks(planted, logged) == []
     assert leaks(planted, str(raised.value)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_expired_token_renewed_once(workflow, provider, zoom):
+    import threading
+
+    endpoint = make_zoom_endpoint(workflow, provider)
+    send(workflow, "Meetings", "GET", "/users/me")
+    AuthConfig.objects.filter(pk=endpoint.pk).update(
+        token_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    statuses = []
+
+    def request():
+        try:
+            statuses.append(send(workflow, "Meetings", "GET", "/users/me").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200, 200, 200, 200]
+    assert zoom.counts["token"] == 2
