@@ -321,6 +321,10 @@ def test_selectable_types_exclude_console():
         "token",
         "oauth2_password",
         "oauth2_authorization_code",
+        "salesforce",
+        "servicenow",
+        "remedy",
+        "zoom",
     ]
 
 

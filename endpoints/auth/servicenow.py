@@ -199,8 +199,8 @@ class ServiceNow(OAuth2AuthorizationCode):
     key = "servicenow"
     label = "ServiceNow"
     description = (
-        "A ServiceNow instance, with a user's Basic credentials or with OAuth 2.0 "
-        "and Connect."
+        "A ServiceNow instance, with the username and password of an itil user "
+        "or with OAuth 2.0 and Connect."
     )
     form_class = ServiceNowForm
     test_description = (

@@ -308,13 +308,17 @@ def test_type_picker_offers_selectable_types(page, sign_in, manager, workflow):
     page.goto(reverse("endpoints:endpoint_create", args=[workflow.pk]))
 
     picker = page.get_by_role("group", name="Authentication type")
-    expect(picker.get_by_role("radio")).to_have_count(5)
+    expect(picker.get_by_role("radio")).to_have_count(9)
     for label, key in [
         ("No Authorization", "none"),
         ("Basic", "basic"),
         ("Token A token", "token"),
         ("OAuth 2.0 (Password)", "oauth2_password"),
         ("OAuth 2.0 (Authorization Code)", "oauth2_authorization_code"),
+        ("Salesforce", "salesforce"),
+        ("ServiceNow", "servicenow"),
+        ("BMC Remedy", "remedy"),
+        ("Zoom Server-to-Server OAuth", "zoom"),
     ]:
         expect(picker.get_by_role("radio", name=label)).to_have_value(key)
 
