@@ -1,8 +1,8 @@
 # Endpoint Console: set-up, demo, tests.
 #   make demo   set up, migrate, create the demo logins and workflow, serve
 #               on 127.0.0.1:$(PORT) (make demo PORT=8001 for another port),
-#               with the fake OAuth 2.0 provider and its Slack and Microsoft
-#               fakes in the background
+#               with the fake OAuth 2.0 provider and its vendor fakes in the
+#               background
 #   make test   set up, lint, check, run the whole test suite
 # Both install what they need on first use: a virtualenv in .venv with the
 # packages of pyproject.toml, and for the tests Debian's chromium.
@@ -13,12 +13,14 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 PORT ?= 8000
-# The fake OAuth 2.0 provider's port (make demo DEMO_PROVIDER_PORT=8011).
+# The port of the demo's fake OAuth 2.0 provider, which also serves the
+# vendor fakes (make demo DEMO_PROVIDER_PORT=8011).
 DEMO_PROVIDER_PORT ?= 8010
 DEMO_FAKES := http://127.0.0.1:$(DEMO_PROVIDER_PORT)
-# The demo's Slack and Microsoft endpoints connect with the demo apps of the
-# fakes that the provider serves (endpoints/testing/fake_slack.py and
-# fake_microsoft.py), which exist only there.
+# The vendor URLs that are settings point at the vendor fakes. The demo's
+# Slack and Microsoft endpoints connect with the demo apps of the fakes
+# (endpoints/testing/fake_slack.py and fake_microsoft.py), which exist only
+# there.
 DEMO_VENDOR_ENV := DEMO_OAUTH_PROVIDER_PORT=$(DEMO_PROVIDER_PORT) \
   SLACK_CLIENT_ID=console-demo-slack \
   SLACK_CLIENT_SECRET=demo-slack-client-secret \
@@ -27,7 +29,8 @@ DEMO_VENDOR_ENV := DEMO_OAUTH_PROVIDER_PORT=$(DEMO_PROVIDER_PORT) \
   MICROSOFT_CLIENT_SECRET=demo-microsoft-client-secret \
   MICROSOFT_TENANT=fake-tenant.test \
   MICROSOFT_LOGIN_URL=$(DEMO_FAKES)/microsoft \
-  MICROSOFT_GRAPH_URL=$(DEMO_FAKES)/microsoft/graph
+  MICROSOFT_GRAPH_URL=$(DEMO_FAKES)/microsoft/graph \
+  ZOOM_TOKEN_URL=$(DEMO_FAKES)/zoom/oauth/token
 # The demo's server is the console's public address, whatever .env says.
 DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT) $(DEMO_VENDOR_ENV)
 

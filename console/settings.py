@@ -282,6 +282,21 @@ MICROSOFT_GRAPH_URL = env.str(
     "MICROSOFT_GRAPH_URL", default="https://graph.microsoft.com"
 )
 
+# Salesforce: the login hosts whose token endpoint
+# (/services/oauth2/token) takes the password grant, for production orgs
+# and for sandboxes. An endpoint may name another token URL, such as its My
+# Domain login.
+SALESFORCE_LOGIN_URL = env.str(
+    "SALESFORCE_LOGIN_URL", default="https://login.salesforce.com"
+)
+SALESFORCE_SANDBOX_LOGIN_URL = env.str(
+    "SALESFORCE_SANDBOX_LOGIN_URL", default="https://test.salesforce.com"
+)
+
+# Zoom Server-to-Server OAuth: the token endpoint of the account
+# credentials grant.
+ZOOM_TOKEN_URL = env.str("ZOOM_TOKEN_URL", default="https://zoom.us/oauth/token")
+
 # Largest workflow export accepted for import, in bytes.
 ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 

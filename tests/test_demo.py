@@ -129,18 +129,22 @@ def test_demo_creates_workflow(demo_output):
 
     assert names == [
         "Asset inventory",
+        "Bridge meetings",
         "CRM",
         "Chat webhook",
         "Console",
         "Meetings",
         "Paging API",
+        "Remedy incidents",
+        "Sales CRM",
+        "Service desk",
         "Status page",
         "Team chat",
         "Team chat (old app)",
         "Ticketing",
     ]
-    assert workflow.steps.count() == 7
-    assert StepUsage.objects.filter(step__workflow=workflow).count() == 10
+    assert workflow.steps.count() == 8
+    assert StepUsage.objects.filter(step__workflow=workflow).count() == 14
 
 
 def test_demo_endpoints_have_their_types(demo_output):
@@ -159,6 +163,10 @@ def test_demo_endpoints_have_their_types(demo_output):
         "Team chat": "slack",
         "Team chat (old app)": "slack_legacy",
         "Meetings": "microsoft_graph",
+        "Sales CRM": "salesforce",
+        "Service desk": "servicenow",
+        "Remedy incidents": "remedy",
+        "Bridge meetings": "zoom",
     }
 
 

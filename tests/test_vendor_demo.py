@@ -1,4 +1,4 @@
-"""The demo's Slack and Microsoft Graph endpoints, connected to the fakes."""
+"""The demo's vendor endpoints, working against the vendor fakes."""
 
 import re
 from io import StringIO
@@ -31,7 +31,10 @@ def makefile_values() -> dict[str, str]:
 @pytest.fixture
 def demo_fakes(settings):
     """The fake provider on a free port, with settings as make demo sets."""
-    fake = FakeOAuthProvider().start()
+    fake = FakeOAuthProvider()
+    for vendor in fake.vendors.values():
+        vendor.seed_demo()
+    fake.start()
     values = makefile_values()
     base = f"http://127.0.0.1:{fake.port}"
     settings.DEMO_OAUTH_PROVIDER_PORT = fake.port
@@ -79,6 +82,15 @@ def test_demo_warns_without_vendor_settings(db, settings):
     assert "do not point at the fakes" in output
 
 
+def test_demo_warns_of_real_zoom_url(db, settings):
+    settings.ZOOM_TOKEN_URL = "https://zoom.us/oauth/token"
+
+    output = run_demo()
+
+    assert "ZOOM_TOKEN_URL" in output
+    assert "Bridge meetings cannot work" in output
+
+
 def test_demo_vendor_endpoints_connect(db, demo_fakes, client, django_user_model):
     run_demo()
     manager = django_user_model.objects.get(username="manager")
@@ -95,3 +107,21 @@ def test_demo_vendor_endpoints_connect(db, demo_fakes, client, django_user_model
     graph = send(workflow, "Meetings", "GET", "/v1.0/me")
     assert slack.json()["ok"] is True
     assert graph.status_code == 200
+
+
+LOGIN_VENDOR_REQUESTS = {
+    "Sales CRM": "/services/data/v60.0/limits",
+    "Service desk": "/api/now/table/incident?sysparm_limit=1",
+    "Remedy incidents": "/api/arsys/v1/entry/HPD:Help%20Desk",
+    "Bridge meetings": "/users/me",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOGIN_VENDOR_REQUESTS))
+def test_demo_login_vendor_endpoint_works(db, demo_fakes, name):
+    run_demo()
+    workflow = Endpoint.objects.get(name=name).workflow
+
+    response = send(workflow, name, "GET", LOGIN_VENDOR_REQUESTS[name])
+
+    assert response.status_code == 200, response.text

@@ -29,17 +29,16 @@ from tests.support.vendors import (
     MICROSOFT_CLIENT_SECRET,
     MICROSOFT_TENANT,
     connect,
+    download_export,
+    leaks,
     make_graph_endpoint,
+    stored_config,
 )
 
 GRAPH_SCOPES = (
     "ChannelMessage.Read.All Directory.ReadWrite.All Group.ReadWrite.All "
     "offline_access OnlineMeetings.ReadWrite openid profile User.Read"
 )
-
-
-def stored(endpoint) -> AuthConfig:
-    return AuthConfig.objects.get(pk=endpoint.pk)
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -115,7 +114,7 @@ def test_connect_url_names_tenant_and_scopes(manager_client, teams, provider):
 def test_connect_stores_tokens(manager_client, manager, teams, microsoft):
     response, _ = connect(manager_client, teams)
 
-    config = stored(teams)
+    config = stored_config(teams)
     assert response.status_code == 302
     assert microsoft.is_active_access_token(config.access_token)
     assert config.refresh_token
@@ -134,7 +133,7 @@ def test_connect_without_offline_access_warns(manager_client, teams, microsoft):
     assert "Microsoft issued no refresh token" in text
     assert "offline_access" in text
     assert MICROSOFT_CLIENT_ID in text
-    assert stored(teams).access_token == ""
+    assert stored_config(teams).access_token == ""
 
 
 @pytest.mark.parametrize(
@@ -154,7 +153,7 @@ def test_connect_consent_errors(manager_client, teams, microsoft, mode, words, c
     assert response.status_code == 400
     assert words in text
     assert code in text
-    assert stored(teams).access_token == ""
+    assert stored_config(teams).access_token == ""
     entry = ActivityEntry.objects.get(event=ActivityEntry.Event.CONNECTED)
     assert entry.outcome == ActivityEntry.Outcome.FAILURE
     assert code in entry.detail
@@ -193,7 +192,7 @@ def test_send_reads_me(connected, workflow):
 
 
 def test_send_refreshes_before_expiry(connected, workflow, microsoft):
-    first = stored(connected)
+    first = stored_config(connected)
     AuthConfig.objects.filter(pk=connected.pk).update(
         token_expires_at=timezone.now() + timedelta(seconds=5)
     )
@@ -201,7 +200,7 @@ def test_send_refreshes_before_expiry(connected, workflow, microsoft):
     response = send(workflow, "Teams", "GET", "/v1.0/me")
 
     assert response.status_code == 200
-    assert stored(connected).access_token != first.access_token
+    assert stored_config(connected).access_token != first.access_token
     assert microsoft.counts["token"] == 2
 
 
@@ -224,7 +223,7 @@ def test_refresh_consent_revoked_needs_reconnect(connected, workflow, microsoft)
         send(workflow, "Teams", "GET", "/v1.0/me")
 
     assert "AADSTS65001" in str(caught.value)
-    assert stored(connected).reconnect_needed
+    assert stored_config(connected).reconnect_needed
     assert ActivityEntry.objects.filter(
         event=ActivityEntry.Event.RECONNECT_NEEDED
     ).exists()
@@ -236,13 +235,13 @@ def test_refresh_consent_revoked_needs_reconnect(connected, workflow, microsoft)
 def test_test_authentication_refreshes_and_reads_me(
     manager_client, connected, microsoft
 ):
-    before = stored(connected).access_token
+    before = stored_config(connected).access_token
 
     result = run_auth_test(manager_client, connected)
 
     assert result.ok, result.message
     assert "Demo User" in result.message
-    assert stored(connected).access_token != before
+    assert stored_config(connected).access_token != before
     assert microsoft.counts["graph"] == 1
     entry = ActivityEntry.objects.get(event=ActivityEntry.Event.TESTED)
     assert entry.outcome == ActivityEntry.Outcome.SUCCESS
@@ -271,12 +270,6 @@ def test_test_authentication_not_connected(manager_client, teams, microsoft):
 # -- Secrets ----------------------------------------------------------------
 
 
-def leaks(secrets, text) -> list[str]:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    return [secret for secret in secrets if secret and secret in text]
-
-
 def test_planted_secrets_appear_nowhere(
     workflow, provider, microsoft, caplog, superuser
 ):
@@ -285,9 +278,9 @@ def test_planted_secrets_appear_nowhere(
     manager.force_login(make_user("graph-planter", MANAGERS, is_staff=True))
     teams = make_graph_endpoint(workflow, provider)
     _, params = connect(manager, teams)
-    first = stored(teams)
+    first = stored_config(teams)
     run_auth_test(manager, teams)
-    renewed = stored(teams)
+    renewed = stored_config(teams)
     planted = [
         MICROSOFT_CLIENT_SECRET,
         first.access_token,
@@ -312,10 +305,7 @@ def test_planted_secrets_appear_nowhere(
             reverse("admin:endpoints_authconfig_change", args=[teams.pk])
         ).content,
     ]
-    export = manager.get(reverse("endpoints:workflow_export", args=[workflow.pk]))
-    exported = (
-        b"".join(export.streaming_content) if export.streaming else export.content
-    )
+    export, exported = download_export(manager, workflow)
     details = " ".join(ActivityEntry.objects.values_list("detail", flat=True))
     logged = "\n".join(record.getMessage() for record in caplog.records)
 

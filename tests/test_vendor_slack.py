@@ -23,7 +23,10 @@ from tests.support.vendors import (
     SLACK_CLIENT_ID,
     SLACK_CLIENT_SECRET,
     connect,
+    download_export,
+    leaks,
     make_slack_endpoint,
+    stored_config,
 )
 
 SLACK_SCOPES = (
@@ -31,10 +34,6 @@ SLACK_SCOPES = (
     "chat:write.customize,chat:write.public,groups:read,groups:write,pins:read,"
     "pins:write,team:read,usergroups:read,users:read"
 )
-
-
-def stored(endpoint) -> AuthConfig:
-    return AuthConfig.objects.get(pk=endpoint.pk)
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -137,7 +136,7 @@ def test_connect_uses_v2_flow_and_scopes(manager_client, chat, provider):
 def test_connect_stores_bot_token(manager_client, manager, chat, slack):
     response, _ = connect(manager_client, chat)
 
-    config = stored(chat)
+    config = stored_config(chat)
     assert response.status_code == 302
     assert config.access_token.startswith("xoxb-")
     assert slack.is_active_token(config.access_token)
@@ -158,7 +157,7 @@ def test_connect_exchange_error_with_200(manager_client, chat, slack):
     assert response.status_code == 400
     assert "Slack rejected the client secret" in text
     assert "bad_client_secret" in text
-    assert stored(chat).access_token == ""
+    assert stored_config(chat).access_token == ""
     entry = ActivityEntry.objects.get(event=ActivityEntry.Event.CONNECTED)
     assert entry.outcome == ActivityEntry.Outcome.FAILURE
     assert "bad_client_secret" in entry.detail
@@ -172,7 +171,7 @@ def test_connect_user_token_only_is_explained(manager_client, chat, slack):
     text = response.content.decode()
     assert response.status_code == 400
     assert "only a user token" in text
-    assert stored(chat).access_token == ""
+    assert stored_config(chat).access_token == ""
 
 
 def test_connect_denied_in_slack(manager_client, chat):
@@ -180,7 +179,7 @@ def test_connect_denied_in_slack(manager_client, chat):
 
     assert response.status_code == 400
     assert "Access was denied" in response.content.decode()
-    assert stored(chat).access_token == ""
+    assert stored_config(chat).access_token == ""
 
 
 def test_connect_without_app_settings(manager_client, chat, settings):
@@ -289,7 +288,7 @@ def test_send_refuses_other_base_url(connected, workflow, slack):
 def test_authenticate_returns_bot_token(connected, workflow, slack):
     token = authenticate(workflow, "Chat")
 
-    assert token == stored(connected).access_token
+    assert token == stored_config(connected).access_token
     assert token.startswith("xoxb-")
 
 
@@ -297,7 +296,7 @@ def test_rotated_token_refreshes_on_expiry(workflow, provider, slack, manager_cl
     slack.switches.rotate_tokens = True
     chat = make_slack_endpoint(workflow, provider)
     connect(manager_client, chat)
-    first = stored(chat)
+    first = stored_config(chat)
     assert first.refresh_token.startswith("xoxe-1-")
     AuthConfig.objects.filter(pk=chat.pk).update(
         token_expires_at=timezone.now() - timedelta(seconds=1)
@@ -305,7 +304,7 @@ def test_rotated_token_refreshes_on_expiry(workflow, provider, slack, manager_cl
 
     response = send(workflow, "Chat", "POST", "/auth.test", raise_api_errors=True)
 
-    renewed = stored(chat)
+    renewed = stored_config(chat)
     assert response.json()["ok"] is True
     assert renewed.access_token != first.access_token
     assert renewed.refresh_token != first.refresh_token
@@ -321,7 +320,7 @@ def test_token_expired_in_body_renews_once(workflow, provider, slack, manager_cl
 
     assert response.json()["ok"] is True
     assert slack.counts["auth.test"] == 2
-    assert slack.is_active_token(stored(chat).access_token)
+    assert slack.is_active_token(stored_config(chat).access_token)
 
 
 # -- Test Authentication ----------------------------------------------------
@@ -372,12 +371,6 @@ def test_test_authentication_not_connected(manager_client, chat, slack):
 # -- Secrets ----------------------------------------------------------------
 
 
-def leaks(secrets, text) -> list[str]:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    return [secret for secret in secrets if secret and secret in text]
-
-
 def test_planted_secrets_appear_nowhere(workflow, provider, slack, caplog, superuser):
     caplog.set_level(logging.DEBUG)
     slack.switches.rotate_tokens = True
@@ -385,7 +378,7 @@ def test_planted_secrets_appear_nowhere(workflow, provider, slack, caplog, super
     manager.force_login(make_user("slack-planter", MANAGERS, is_staff=True))
     chat = make_slack_endpoint(workflow, provider)
     _, params = connect(manager, chat)
-    config = stored(chat)
+    config = stored_config(chat)
     planted = [
         SLACK_CLIENT_SECRET,
         config.access_token,
@@ -416,10 +409,7 @@ def test_planted_secrets_appear_nowhere(workflow, provider, slack, caplog, super
         manager.get(reverse("endpoints:endpoint_send_request", args=[chat.pk])).content,
         admin.get(reverse("admin:endpoints_authconfig_change", args=[chat.pk])).content,
     ]
-    export = manager.get(reverse("endpoints:workflow_export", args=[workflow.pk]))
-    exported = (
-        b"".join(export.streaming_content) if export.streaming else export.content
-    )
+    export, exported = download_export(manager, workflow)
     details = " ".join(ActivityEntry.objects.values_list("detail", flat=True))
     logged = "\n".join(record.getMessage() for record in caplog.records)
 

@@ -10,16 +10,17 @@ from endpoints.models import ActivityEntry, AuthConfig, Endpoint
 from endpoints.runtime import APIResponseError, authenticate, send
 from tests.support.oauth import start_connect
 from tests.support.pages import edit_form_data
-from tests.support.vendors import SLACK_CLIENT_SECRET, connect, make_slack_endpoint
+from tests.support.vendors import (
+    SLACK_CLIENT_SECRET,
+    connect,
+    make_slack_endpoint,
+    stored_config,
+)
 
 LEGACY_SCOPES = (
     "users:read,team:read,channels:history,channels:write,channels:read,"
     "chat:write:bot,chat:write:user"
 )
-
-
-def stored(endpoint) -> AuthConfig:
-    return AuthConfig.objects.get(pk=endpoint.pk)
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_connect_uses_older_flow(manager_client, legacy, provider):
 
 
 def test_connect_stores_token_from_oauth_access(connected, slack):
-    config = stored(connected)
+    config = stored_config(connected)
 
     assert config.access_token.startswith("xoxp-")
     assert slack.counts["oauth.access"] == 1
@@ -104,7 +105,7 @@ def test_connect_error_with_200(manager_client, legacy, slack):
 
     assert response.status_code == 400
     assert "Slack rejected the authorization code" in response.content.decode()
-    assert stored(legacy).access_token == ""
+    assert stored_config(legacy).access_token == ""
 
 
 def test_send_posts_with_legacy_scope(connected, workflow):
@@ -134,7 +135,7 @@ def test_send_raises_token_revoked(connected, workflow, slack):
 
 
 def test_authenticate_returns_token(connected, workflow):
-    assert authenticate(workflow, "Old chat") == stored(connected).access_token
+    assert authenticate(workflow, "Old chat") == stored_config(connected).access_token
 
 
 def test_test_authentication(manager_client, connected, slack):

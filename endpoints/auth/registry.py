@@ -15,6 +15,10 @@ AUTH_TYPE_MODULES = (
     "endpoints.auth.slack",
     "endpoints.auth.slack_legacy",
     "endpoints.auth.microsoft_graph",
+    "endpoints.auth.salesforce",
+    "endpoints.auth.servicenow",
+    "endpoints.auth.remedy",
+    "endpoints.auth.zoom",
     "endpoints.auth.console",
 )
 

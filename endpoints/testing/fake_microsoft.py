@@ -13,8 +13,6 @@ token endpoint, and Graph's ``{"error": {"code", "message"}}``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
 import secrets
 import threading
@@ -24,9 +22,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
-from .fake_oauth import VendorRequest, _html_page, _json, _redirect, _verifier_matches
+from .fake_oauth import (
+    FakeOAuthProvider,
+    VendorRequest,
+    _client_credentials,
+    _hidden_inputs,
+    _html_page,
+    _json,
+    _redirect,
+    _verifier_matches,
+)
 
 # The console's Microsoft app in the demo. It exists only in this fake.
 DEMO_MICROSOFT_CLIENT_ID = "7d3c8a4e-0000-4000-8000-00000000de70"
@@ -86,9 +92,9 @@ class _Grant:
 class FakeMicrosoft:
     """The identity platform's and Graph's state, in memory; see the module."""
 
-    clients: dict[str, str] = field(
-        default_factory=lambda: {DEMO_MICROSOFT_CLIENT_ID: DEMO_MICROSOFT_CLIENT_SECRET}
-    )
+    # The fake provider that serves this fake; see VENDOR_FAKES.
+    provider: FakeOAuthProvider = field(repr=False)
+    clients: dict[str, str] = field(default_factory=dict)
     switches: MicrosoftSwitches = field(default_factory=MicrosoftSwitches)
     counts: Counter = field(default_factory=Counter)
     # The tenants that token requests named, in order.
@@ -102,6 +108,10 @@ class FakeMicrosoft:
 
     def add_client(self, client_id: str, client_secret: str) -> None:
         self.clients[client_id] = client_secret
+
+    def seed_demo(self) -> None:
+        """Add the console's demo app, which the demo's settings name."""
+        self.add_client(DEMO_MICROSOFT_CLIENT_ID, DEMO_MICROSOFT_CLIENT_SECRET)
 
     def expire_access_tokens(self) -> None:
         with self._lock:
@@ -143,11 +153,7 @@ class FakeMicrosoft:
             # Microsoft shows the error itself and does not redirect.
             text = _aadsts(700016, "Application not found in the directory.")
             return _html_page(400, "Sign in failed", f"<p>{html.escape(text)}</p>")
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(name)}" '
-            f'value="{html.escape(value)}">'
-            for name, value in query.items()
-        )
+        hidden = _hidden_inputs(query)
         items = "".join(
             f"<li><code>{html.escape(scope)}</code></li>"
             for scope in query.get("scope", "").split()
@@ -383,17 +389,3 @@ def _graph_error(status: int, code: str, message: str) -> tuple[int, dict, bytes
         },
         {"WWW-Authenticate": 'Bearer realm=""'} if status == 401 else None,
     )
-
-
-def _client_credentials(
-    form: dict[str, str], headers: dict[str, str]
-) -> tuple[str, str]:
-    basic = headers.get("authorization", "")
-    if basic.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(basic[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return "", ""
-        client_id, _, client_secret = decoded.partition(":")
-        return unquote_plus(client_id), unquote_plus(client_secret)
-    return form.get("client_id", ""), form.get("client_secret", "")

@@ -14,8 +14,9 @@ plain), and serves on 127.0.0.1:
 - ``GET /api/me``: a protected resource that checks the bearer token. It
   returns 401 for a missing, unknown or expired token, or the status in
   `Switches.resource_expired_status`.
-- Vendor fakes under a prefix each (``/slack/...``, ``/microsoft/...``),
-  listed in `default_vendor_fakes`, which speak that vendor's protocol.
+- Vendor fakes, mounted under a path prefix each (``/slack/...``,
+  ``/salesforce/...``; see `VENDOR_FAKES`), which speak that vendor's own
+  protocol, so one server serves them all.
 
 `Switches` make it behave as real providers do when they fail; `counts`
 records how many token requests arrived, by grant type. The test suite
@@ -36,6 +37,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import import_module
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
@@ -54,6 +56,52 @@ DEMO_CLIENT_ID = "console-demo"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # noqa: S105 (a demo value)
 DEMO_USERNAME = "demo-user"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (a demo value)
+
+
+# The vendor fakes, one line each: the path prefix they are mounted under,
+# and the module and class of the fake. The provider makes one of each,
+# passing itself, and routes every request under a prefix to that fake's
+# ``handle(VendorRequest)``, which returns (status, headers, body).
+# ``seed_demo()`` adds the demo's apps and users to a fake. The modules are
+# imported when a provider is made, because they import this module.
+VENDOR_FAKES = {
+    "/slack": "endpoints.testing.fake_slack.FakeSlack",
+    "/microsoft": "endpoints.testing.fake_microsoft.FakeMicrosoft",
+    "/salesforce": "endpoints.testing.fake_salesforce.FakeSalesforce",
+    "/servicenow": "endpoints.testing.fake_servicenow.FakeServiceNow",
+    "/remedy": "endpoints.testing.fake_remedy.FakeRemedy",
+    "/zoom": "endpoints.testing.fake_zoom.FakeZoom",
+}
+
+
+@dataclass(frozen=True)
+class VendorRequest:
+    """A request to a vendor fake, with the path below the fake's prefix.
+
+    ``prefix`` is the fake's prefix, such as ``/slack``, for pages that link
+    back to the fake. ``path`` starts with a slash. ``headers`` have
+    lower-case names.
+    """
+
+    method: str
+    prefix: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: str
+
+    @property
+    def form(self) -> dict[str, str]:
+        """The body's form fields, the first value of each."""
+        return {name: values[0] for name, values in parse_qs(self.body).items()}
+
+
+def _load_vendor_fakes(provider: FakeOAuthProvider) -> dict[str, Any]:
+    fakes = {}
+    for prefix, path in VENDOR_FAKES.items():
+        module_path, _, class_name = path.rpartition(".")
+        fakes[prefix] = getattr(import_module(module_path), class_name)(provider)
+    return fakes
 
 
 @dataclass
@@ -125,34 +173,6 @@ class OAuthProblem(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class VendorRequest:
-    """A request for a vendor fake, with its path after the vendor's prefix."""
-
-    method: str
-    prefix: str
-    path: str
-    query: dict[str, str]
-    form: dict[str, str]
-    headers: dict[str, str]
-    body: str
-
-
-def default_vendor_fakes() -> dict[str, Any]:
-    """Return the vendor fakes that the provider serves, by path prefix.
-
-    Each has ``handle(VendorRequest)`` returning (status, headers, body).
-    The imports are here because the fakes import this module's helpers.
-    """
-    from .fake_microsoft import FakeMicrosoft
-    from .fake_slack import FakeSlack
-
-    return {
-        "/slack": FakeSlack(),
-        "/microsoft": FakeMicrosoft(),
-    }
-
-
 @dataclass
 class FakeOAuthProvider:
     """The provider's state and its HTTP server; see the module."""
@@ -165,14 +185,22 @@ class FakeOAuthProvider:
     token_requests: list[dict[str, Any]] = field(default_factory=list)
     # The username that Allow grants access for.
     consenting_user: str = DEMO_USERNAME
-    # Fakes of vendors' own protocols, served under their path prefixes.
-    vendors: dict[str, Any] = field(default_factory=default_vendor_fakes)
     _codes: dict[str, _Code] = field(default_factory=dict)
     _tokens: dict[str, _Token] = field(default_factory=dict)
     _refresh: dict[str, _Refresh] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The vendor fakes by path prefix; see VENDOR_FAKES.
+    vendors: dict[str, Any] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        if not self.vendors:
+            self.vendors = _load_vendor_fakes(self)
+
+    def vendor(self, name: str) -> Any:
+        """Return the vendor fake mounted under ``/<name>``."""
+        return self.vendors[f"/{name}"]
 
     # -- Set-up ----------------------------------------------------------
 
@@ -281,11 +309,7 @@ class FakeOAuthProvider:
                     "state": state,
                 },
             )
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(name)}" '
-            f'value="{html.escape(value)}">'
-            for name, value in query.items()
-        )
+        hidden = _hidden_inputs(query)
         scope = query.get("scope") or "the default scope"
         body = (
             f"<p>The application <strong>{html.escape(client.client_id)}</strong> "
@@ -387,16 +411,11 @@ class FakeOAuthProvider:
                 raise OAuthProblem(
                     "invalid_request", "Use one client authentication method."
                 )
-            try:
-                decoded = base64.b64decode(basic[6:].strip(), validate=True).decode()
-            except (binascii.Error, UnicodeDecodeError):
-                raise OAuthProblem(
-                    "invalid_client", "Bad Basic credentials.", 401
-                ) from None
+            pair = _basic_pair(basic)
+            if pair is None:
+                raise OAuthProblem("invalid_client", "Bad Basic credentials.", 401)
             # RFC 6749, section 2.3.1: each part is form-encoded.
-            encoded_id, _, encoded_secret = decoded.partition(":")
-            client_id = unquote_plus(encoded_id)
-            client_secret = unquote_plus(encoded_secret)
+            client_id, client_secret = map(unquote_plus, pair)
         else:
             client_id = form.get("client_id", "")
             client_secret = form.get("client_secret", "")
@@ -519,6 +538,48 @@ class FakeOAuthProvider:
         return _json(200, {"user": found.username, "scope": found.scope})
 
 
+def _basic_pair(authorization: str) -> tuple[str, str] | None:
+    """Return the user and password of a Basic Authorization header value.
+
+    Returns None when the scheme is not Basic or the value does not decode.
+    """
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, _, password = decoded.partition(":")
+    return user, password
+
+
+def _client_credentials(
+    fields: dict[str, str], headers: dict[str, str]
+) -> tuple[str, str]:
+    """Return the client ID and secret from Basic, else from ``fields``.
+
+    An Authorization header that is not valid Basic yields empty values.
+    """
+    authorization = headers.get("authorization", "")
+    if not authorization.lower().startswith("basic "):
+        return fields.get("client_id", ""), fields.get("client_secret", "")
+    pair = _basic_pair(authorization)
+    if pair is None:
+        return "", ""
+    # RFC 6749, section 2.3.1: each part is form-encoded.
+    client_id, client_secret = map(unquote_plus, pair)
+    return client_id, client_secret
+
+
+def _hidden_inputs(fields: dict[str, str]) -> str:
+    """Return hidden form inputs that post ``fields`` back, escaped."""
+    return "".join(
+        f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
+        for name, value in fields.items()
+    )
+
+
 def _verifier_matches(verifier: str, challenge: str, method: str) -> bool:
     if method == "S256":
         digest = hashlib.sha256(verifier.encode("ascii")).digest()
@@ -604,29 +665,28 @@ class _Handler(BaseHTTPRequestHandler):
     def _headers(self) -> dict[str, str]:
         return {name.lower(): value for name, value in self.headers.items()}
 
-    def _vendor_reply(self, parts) -> bool:
-        """Send a vendor fake's response if the path has its prefix."""
+    def _vendor_reply(self) -> bool:
+        """Send the reply of the vendor fake whose prefix the path has."""
+        parts = urlsplit(self.path)
         for prefix, fake in self.server.provider.vendors.items():
             if parts.path == prefix or parts.path.startswith(prefix + "/"):
-                raw = self._body() if self.command == "POST" else ""
                 request = VendorRequest(
                     method=self.command,
                     prefix=prefix,
                     path=parts.path[len(prefix) :] or "/",
                     query={k: v[0] for k, v in parse_qs(parts.query).items()},
-                    form=self._form(raw),
                     headers=self._headers(),
-                    body=raw,
+                    body=self._body(),
                 )
                 self._reply(fake.handle(request))
                 return True
         return False
 
     def do_GET(self):
+        if self._vendor_reply():
+            return
         parts = urlsplit(self.path)
         provider = self.server.provider
-        if self._vendor_reply(parts):
-            return
         if parts.path == "/authorize":
             query = {name: values[0] for name, values in parse_qs(parts.query).items()}
             self._reply(provider.authorization_page(query))
@@ -636,10 +696,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(_json(404, {"error": "not_found"}))
 
     def do_POST(self):
+        if self._vendor_reply():
+            return
         parts = urlsplit(self.path)
         provider = self.server.provider
-        if self._vendor_reply(parts):
-            return
         if parts.path == "/authorize":
             self._reply(provider.decide(self._form()))
         elif parts.path == "/token":
@@ -647,3 +707,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(provider.token(self._form(raw), self._headers(), raw))
         else:
             self._reply(_json(404, {"error": "not_found"}))
+
+    def _vendor_only(self):
+        # The provider's own routes take GET and POST only.
+        if not self._vendor_reply():
+            self._reply(_json(404, {"error": "not_found"}))
+
+    do_PATCH = do_PUT = do_DELETE = _vendor_only

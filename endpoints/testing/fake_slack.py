@@ -12,8 +12,6 @@ responds with HTTP 200, with ``"ok": false`` and an ``error`` code on failure
 
 from __future__ import annotations
 
-import base64
-import binascii
 import html
 import json
 import secrets
@@ -22,9 +20,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote_plus
 
-from .fake_oauth import VendorRequest, _html_page, _json, _redirect, _verifier_matches
+from .fake_oauth import (
+    FakeOAuthProvider,
+    VendorRequest,
+    _client_credentials,
+    _hidden_inputs,
+    _html_page,
+    _json,
+    _redirect,
+    _verifier_matches,
+)
 
 # The console's Slack app in the demo. It exists only in this fake.
 DEMO_SLACK_CLIENT_ID = "console-demo-slack"
@@ -83,9 +89,9 @@ class _Token:
 class FakeSlack:
     """Slack's state: apps, codes and tokens, in memory; see the module."""
 
-    clients: dict[str, str] = field(
-        default_factory=lambda: {DEMO_SLACK_CLIENT_ID: DEMO_SLACK_CLIENT_SECRET}
-    )
+    # The fake provider that serves this fake; see VENDOR_FAKES.
+    provider: FakeOAuthProvider = field(repr=False)
+    clients: dict[str, str] = field(default_factory=dict)
     switches: SlackSwitches = field(default_factory=SlackSwitches)
     counts: Counter = field(default_factory=Counter)
     # The form fields of every token exchange, as received.
@@ -99,6 +105,10 @@ class FakeSlack:
 
     def add_client(self, client_id: str, client_secret: str) -> None:
         self.clients[client_id] = client_secret
+
+    def seed_demo(self) -> None:
+        """Add the console's demo app, which the demo's settings name."""
+        self.add_client(DEMO_SLACK_CLIENT_ID, DEMO_SLACK_CLIENT_SECRET)
 
     def issue_token(self, scopes: tuple[str, ...] = (), flow: str = V2_FLOW) -> str:
         """Issue a bot token, as an earlier install would have."""
@@ -195,11 +205,7 @@ class FakeSlack:
             return _html_page(
                 400, "Something went wrong", "<p>A redirect_uri is required.</p>"
             )
-        hidden = "".join(
-            f'<input type="hidden" name="{html.escape(name)}" '
-            f'value="{html.escape(value)}">'
-            for name, value in query.items()
-        )
+        hidden = _hidden_inputs(query)
         scopes = _split_scopes(query.get("scope", ""))
         items = "".join(f"<li><code>{html.escape(s)}</code></li>" for s in scopes)
         action = html.escape(f"{request.prefix}{request.path}")
@@ -364,20 +370,6 @@ class FakeSlack:
 
 def _split_scopes(value: str) -> tuple[str, ...]:
     return tuple(part for part in value.replace(",", " ").split() if part)
-
-
-def _client_credentials(
-    args: dict[str, str], headers: dict[str, str]
-) -> tuple[str, str]:
-    basic = headers.get("authorization", "")
-    if basic.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(basic[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return "", ""
-        client_id, _, client_secret = decoded.partition(":")
-        return unquote_plus(client_id), unquote_plus(client_secret)
-    return args.get("client_id", ""), args.get("client_secret", "")
 
 
 def _slack_ok(data: dict[str, Any]) -> tuple[int, dict, bytes]:

@@ -317,6 +317,10 @@ def test_type_picker_offers_selectable_types(page, sign_in, manager, workflow):
         ("OAuth 2.0 (Password)", "oauth2_password"),
         ("OAuth 2.0 (Authorization Code)", "oauth2_authorization_code"),
         ("Microsoft Graph API", "microsoft_graph"),
+        ("Salesforce", "salesforce"),
+        ("ServiceNow", "servicenow"),
+        ("BMC Remedy", "remedy"),
+        ("Zoom Server-to-Server OAuth", "zoom"),
     ]:
         expect(picker.get_by_role("radio", name=label)).to_have_value(key)
     for key in ("slack", "slack_legacy"):

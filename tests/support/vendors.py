@@ -1,15 +1,18 @@
-"""The Slack and Microsoft fakes, and endpoints of their auth types.
+"""Fixtures and helpers of the vendor preset tests.
 
-The fakes run inside the fake OAuth provider (see `tests.support.oauth`),
-and the fixtures point the vendor settings at it, with the console's app
-credentials set to planted values that the secret scans look for.
+The vendor fakes run inside the fake OAuth provider (see `tests.support.oauth`
+and `FakeOAuthProvider.vendor`). The Slack and Microsoft fixtures point the
+vendor settings at it, with the console's app credentials set to planted
+values that the secret scans look for. The form helpers post the endpoint
+forms as a browser would.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
-from endpoints.models import Endpoint
+from endpoints.models import AuthConfig, Endpoint
 from tests.support.oauth import callback, consent, start_connect
 
 SLACK_CLIENT_ID = "console-slack-app"
@@ -22,7 +25,7 @@ MICROSOFT_TENANT = "tenant.example.test"
 @pytest.fixture
 def slack(provider, settings):
     """The Slack fake, with the console's Slack app pointed at it."""
-    fake = provider.vendors["/slack"]
+    fake = provider.vendor("slack")
     fake.add_client(SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)
     settings.SLACK_CLIENT_ID = SLACK_CLIENT_ID
     settings.SLACK_CLIENT_SECRET = SLACK_CLIENT_SECRET
@@ -34,7 +37,7 @@ def slack(provider, settings):
 @pytest.fixture
 def microsoft(provider, settings):
     """The Microsoft fake, with the console's Microsoft app pointed at it."""
-    fake = provider.vendors["/microsoft"]
+    fake = provider.vendor("microsoft")
     fake.add_client(MICROSOFT_CLIENT_ID, MICROSOFT_CLIENT_SECRET)
     settings.MICROSOFT_CLIENT_ID = MICROSOFT_CLIENT_ID
     settings.MICROSOFT_CLIENT_SECRET = MICROSOFT_CLIENT_SECRET
@@ -75,3 +78,49 @@ def connect(client, endpoint, decision="allow"):
     """
     params = consent(start_connect(client, endpoint), decision)
     return callback(client, params), params
+
+
+def create_through_form(client, workflow, name, base_url, auth_type, fields):
+    """Post the endpoint form; return the response.
+
+    ``fields`` are the auth form's fields without the ``auth-`` prefix; a
+    secret field's value goes in as its typed input.
+    """
+    data = {"name": name, "base_url": base_url, "auth_type": auth_type}
+    for field, value in fields.items():
+        data[f"auth-{field}"] = value
+    return client.post(reverse("endpoints:endpoint_create", args=[workflow.pk]), data)
+
+
+def press_test_authentication(client, endpoint, fields):
+    """Press Test Authentication on a saved endpoint's page; return it."""
+    data = {
+        "name": endpoint.name,
+        "base_url": endpoint.base_url,
+        "version": str(endpoint.version),
+    }
+    for field, value in fields.items():
+        data[f"auth-{field}"] = value
+    return client.post(
+        reverse("endpoints:endpoint_test_auth", args=[endpoint.pk]), data
+    )
+
+
+def leaks(secrets, text) -> list[str]:
+    """Return the secrets that occur in ``text``."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return [secret for secret in secrets if secret and secret in text]
+
+
+def stored_config(endpoint) -> AuthConfig:
+    """Return the endpoint's auth configuration as stored now."""
+    return AuthConfig.objects.get(pk=endpoint.pk)
+
+
+def download_export(client, workflow):
+    """Download the workflow's export; return the response and its body."""
+    response = client.get(reverse("endpoints:workflow_export", args=[workflow.pk]))
+    if response.streaming:
+        return response, b"".join(response.streaming_content)
+    return response, response.content

@@ -4,9 +4,8 @@
 `build_auth`, `authenticate`, `test_authentication`) once for all OAuth 2.0
 types. A type supplies its grant and may override small hooks:
 
-- `client_credentials`, `token_url`, `token_prefix`, `expired_statuses`,
-  `token_rejected`: where and how the client authenticates, how requests
-  carry the token, and which responses reject it as expired.
+- `client_credentials`, `token_url`, `token_prefix`, `expired_statuses`:
+  where and how the client authenticates, and how requests carry the token.
 - `request_new_token`: the grant used when no refresh token is stored (the
   password grant, client credentials); by default the endpoint must be
   connected again.
@@ -17,6 +16,9 @@ types. A type supplies its grant and may override small hooks:
   token response quirks (errors sent with HTTP 200 as ``"ok": false``, a
   token under another key, an instance URL).
 - `describe_provider_error`: provider error codes in plain words.
+- `token_rejected`, `request_for_retry`: which responses reject the token
+  as expired (one of `expired_statuses` by default, or an error in the
+  body), and the request sent again after renewal.
 
 Token lifetime: a token is renewed `OAUTH_REFRESH_SKEW_SECONDS` before its
 expiry, or a quarter of its lifetime before when that is less (see
@@ -95,6 +97,9 @@ class OAuth2BearerAuth(httpx2.Auth):
         self, request: httpx2.Request
     ) -> Generator[httpx2.Request, httpx2.Response, None]:
         token = self._auth_type.config.access_token
+        # The base URL that the request was built on, for a preset whose
+        # renewed token names another host.
+        sent_base_url = self._auth_type.request_base_url(self._context)
         request.headers["Authorization"] = self._auth_type.authorization_value(token)
         response = yield request
         if not self._auth_type.token_rejected(response):
@@ -105,6 +110,9 @@ class OAuth2BearerAuth(httpx2.Auth):
             response.status_code,
         )
         renewed = self._auth_type.renew(self._context, rejected_token=token)
+        request = self._auth_type.request_for_retry(
+            request, self._context, sent_base_url
+        )
         request.headers["Authorization"] = self._auth_type.authorization_value(renewed)
         yield request
 
@@ -173,13 +181,25 @@ class OAuth2AuthType(AuthType):
         return frozenset({status})
 
     def token_rejected(self, response: httpx2.Response) -> bool:
-        """Return whether the target rejected the token as expired.
+        """Return whether the target rejected the access token as expired.
 
         The request is then sent once more with a renewed token. By default
-        that is a status in `expired_statuses`; presets whose API reports
-        an expired token in the body override it.
+        that is a status in `expired_statuses`. Presets whose API reports an
+        expired token in the body, or sends the same status for other
+        failures, override this to read the body too.
         """
         return response.status_code in self.expired_statuses()
+
+    def request_for_retry(
+        self, request: httpx2.Request, context: RequestContext, sent_base_url: str
+    ) -> httpx2.Request:
+        """Return the request to send again after the token was renewed.
+
+        ``sent_base_url`` is the base URL the request was built on. A preset
+        whose token response names the request's host (an instance URL)
+        returns the request rebuilt for the new host.
+        """
+        return request
 
     def skew_seconds(self) -> int:
         return int(settings.OAUTH_REFRESH_SKEW_SECONDS)
@@ -325,6 +345,7 @@ class OAuth2AuthType(AuthType):
         if not (self.can_store(context) if store is None else store):
             token_set = self.obtain_token(context, self.config)
             apply_token_set(self.config, token_set)
+            self.store_token_extras(self.config, token_set)
             return token_set.access_token
 
         failure: ReconnectNeededError | None = None

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from endpoints.auth.basic import encode_credential
 from endpoints.models import Endpoint, Step, StepUsage, Workflow
+from endpoints.testing import fake_remedy, fake_salesforce, fake_servicenow, fake_zoom
 from endpoints.testing.fake_oauth import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -87,7 +88,7 @@ def oauth_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
     ]
 
 
-def vendor_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
+def connect_vendor_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
     """Return the demo's Slack and Microsoft Graph endpoints, at the fakes.
 
     The fake provider serves the Slack and Microsoft fakes under /slack and
@@ -103,24 +104,84 @@ def vendor_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
     ]
 
 
-def vendor_settings_problem() -> str | None:
-    """Return why the vendor demo endpoints cannot connect, or None."""
+def login_vendor_demo_endpoints() -> list[tuple[str, str, str, dict, dict]]:
+    """Return the demo's Salesforce, ServiceNow, Remedy and Zoom endpoints.
+
+    Each points at its vendor's fake, which the fake provider serves under
+    a path prefix; their users and apps exist only there. Zoom's token URL
+    is a setting, ZOOM_TOKEN_URL, which `make demo` points at the fake.
+    """
     provider = f"http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}"
-    expected = {
-        "SLACK_API_URL": f"{provider}/slack/api",
-        "MICROSOFT_GRAPH_URL": f"{provider}/microsoft/graph",
-    }
+    return [
+        (
+            "Sales CRM",
+            f"{provider}/salesforce",
+            "salesforce",
+            {
+                "environment": "custom",
+                "token_url": f"{provider}/salesforce/services/oauth2/token",
+                "username": fake_salesforce.DEMO_USERNAME,
+                "client_id": fake_salesforce.DEMO_CLIENT_ID,
+            },
+            {
+                "password": fake_salesforce.DEMO_PASSWORD,
+                "security_token": fake_salesforce.DEMO_SECURITY_TOKEN,
+                "client_secret": fake_salesforce.DEMO_CLIENT_SECRET,
+            },
+        ),
+        (
+            "Service desk",
+            f"{provider}/servicenow",
+            "servicenow",
+            {"method": "basic", "username": fake_servicenow.DEMO_USERNAME},
+            {"password": fake_servicenow.DEMO_PASSWORD},
+        ),
+        (
+            "Remedy incidents",
+            f"{provider}/remedy",
+            "remedy",
+            {"username": fake_remedy.DEMO_USERNAME},
+            {"password": fake_remedy.DEMO_PASSWORD},
+        ),
+        (
+            "Bridge meetings",
+            f"{provider}/zoom/v2",
+            "zoom",
+            {
+                "account_id": fake_zoom.DEMO_ACCOUNT_ID,
+                "client_id": fake_zoom.DEMO_CLIENT_ID,
+            },
+            {"client_secret": fake_zoom.DEMO_CLIENT_SECRET},
+        ),
+    ]
+
+
+def vendor_settings_problem() -> str | None:
+    """Return why some vendor demo endpoints cannot reach the fakes, or None.
+
+    These vendors' URLs are settings rather than endpoint fields, and
+    `make demo` points them at the fake provider.
+    """
+    provider = f"http://{LISTEN_HOST}:{settings.DEMO_OAUTH_PROVIDER_PORT}"
+    # Each setting, its URL at the fakes, and the endpoints that need it.
+    expected = [
+        ("SLACK_API_URL", f"{provider}/slack/api", "Team chat, Team chat (old app)"),
+        ("MICROSOFT_GRAPH_URL", f"{provider}/microsoft/graph", "Meetings"),
+        ("ZOOM_TOKEN_URL", f"{provider}/zoom/oauth/token", "Bridge meetings"),
+    ]
     wrong = [
-        name
-        for name, url in expected.items()
+        (name, endpoints)
+        for name, url, endpoints in expected
         if str(getattr(settings, name)).rstrip("/") != url
     ]
     if not wrong:
         return None
+    names = " and ".join(name for name, _ in wrong)
+    endpoints = ", ".join(endpoints for _, endpoints in wrong)
     return (
-        f"{' and '.join(wrong)} do not point at the fakes on {provider}, so Team "
-        "chat and Meetings cannot connect. Start the demo with make demo, which "
-        "sets them and the demo app credentials."
+        f"{names} do not point at the fakes on {provider}, so {endpoints} cannot "
+        "work. Start the demo with make demo, which sets them and the demo app "
+        "credentials."
     )
 
 
@@ -144,6 +205,16 @@ DEMO_STEPS = [
         [("Team chat", "slack"), ("Team chat (old app)", "slack_old")],
     ),
     ("Schedule review meeting", Step.Kind.CUSTOM_STEP, [("Meetings", "graph")]),
+    (
+        "Escalate to vendors",
+        Step.Kind.INTEGRATION_SCRIPT,
+        [
+            ("Sales CRM", "crm_accounts"),
+            ("Service desk", "servicenow"),
+            ("Remedy incidents", "remedy"),
+            ("Bridge meetings", "zoom"),
+        ],
+    ),
 ]
 
 
@@ -202,7 +273,9 @@ class Command(BaseCommand):
         self.stdout.write(
             "Team chat (Slack), Team chat (old app) (Slack (Legacy)) and Meetings "
             "(Microsoft Graph API) connect through the Slack and Microsoft fakes "
-            "of the same provider."
+            "of the same provider. Sales CRM (Salesforce), Service desk "
+            "(ServiceNow), Remedy incidents (BMC Remedy) and Bridge meetings (Zoom) "
+            "sign in to its Salesforce, ServiceNow, Remedy and Zoom fakes."
         )
         problem = vendor_settings_problem()
         if problem:
@@ -228,7 +301,8 @@ class Command(BaseCommand):
         for name, base_url, auth_type, params, secret_values in [
             *DEMO_ENDPOINTS,
             *oauth_demo_endpoints(),
-            *vendor_demo_endpoints(),
+            *connect_vendor_demo_endpoints(),
+            *login_vendor_demo_endpoints(),
         ]:
             stored = dict(secret_values)
             if auth_type == "basic":

@@ -18,8 +18,10 @@ class Command(BaseCommand):
     help = (
         "Serve a fake OAuth 2.0 provider on 127.0.0.1 for the demo and manual "
         "tries: a consent page, a token endpoint and /api/me, and fakes of "
-        "Slack under /slack/ and of Microsoft under /microsoft/. It keeps "
-        "everything in memory. Never use it for real endpoints."
+        "Slack, Microsoft, Salesforce, ServiceNow, BMC Remedy and Zoom under "
+        "/slack/, /microsoft/, /salesforce/, /servicenow/, /remedy/ and "
+        "/zoom/. It keeps everything in memory. Never use it for real "
+        "endpoints."
     )
 
     def add_arguments(self, parser):
@@ -47,6 +49,9 @@ class Command(BaseCommand):
         provider.add_user(DEMO_USERNAME, DEMO_PASSWORD)
         provider.switches.rotate_refresh_tokens = rotate_refresh_tokens
         provider.switches.expires_in = expires_in
+        # The vendor fakes get the demo's users and apps of their own.
+        for fake in provider.vendors.values():
+            fake.seed_demo()
         self.stdout.write(
             f"Fake OAuth 2.0 provider on http://{LISTEN_HOST}:{port}/ (client "
             f"{DEMO_CLIENT_ID}, user {DEMO_USERNAME}). Stop it with Ctrl+C."
