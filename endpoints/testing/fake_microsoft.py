@@ -93,7 +93,7 @@ class FakeMicrosoft:
     """The identity platform's and Graph's state, in memory; see the module."""
 
     # The fake provider that serves this fake; see VENDOR_FAKES.
-    provider: FakeOAuthProvider = field(repr=False)
+    provider: FakeOAuthProvider = field(repr=False, compare=False)
     clients: dict[str, str] = field(default_factory=dict)
     switches: MicrosoftSwitches = field(default_factory=MicrosoftSwitches)
     counts: Counter = field(default_factory=Counter)

@@ -90,7 +90,7 @@ class FakeSlack:
     """Slack's state: apps, codes and tokens, in memory; see the module."""
 
     # The fake provider that serves this fake; see VENDOR_FAKES.
-    provider: FakeOAuthProvider = field(repr=False)
+    provider: FakeOAuthProvider = field(repr=False, compare=False)
     clients: dict[str, str] = field(default_factory=dict)
     switches: SlackSwitches = field(default_factory=SlackSwitches)
     counts: Counter = field(default_factory=Counter)
