@@ -123,6 +123,8 @@ class StepCreateView(mixins.ConsolePermissionMixin, StepFormMixin, TemplateView)
 
 
 class StepUpdateView(mixins.ConsolePermissionMixin, StepFormMixin, DetailView):
+    # TODO: steps and workflows have no optimistic locking, unlike endpoints,
+    # so when two managers edit one step, the later save wins.
     model = Step
     view_permission = mixins.VIEW_STEP
     change_permission = mixins.CHANGE_STEP
