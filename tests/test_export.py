@@ -381,3 +381,30 @@ def test_viewer_may_export(viewer_client, full_workflow):
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_leak_scanner_agrees_with_rule(workflow):
+    make_token_endpoint(workflow, name="Repeated", token="aaaaaaaab")
+    make_token_endpoint(workflow, name="Prefix", token="abcdefgh")
+    make_token_endpoint(workflow, name="Longer", token="abcdefghij")
+    make_token_endpoint(workflow, name="Short", token="short")
+    scanner = endpoints.export._LeakScanner(workflow)
+    texts = [
+        "aaaaaaaaaab",
+        "xaaaaaaaab",
+        "aaaaaaaa",
+        "abcdefgh",
+        "see abcdefghij",
+        "abcdefghi",
+        "short",
+        "shorter",
+        "",
+    ]
+
+    for text in texts:
+        expected = [
+            name
+            for name, secrets in scanner.secrets_by_endpoint
+            if any(endpoints.export.matches_secret(text, s) for s in secrets)
+        ]
+        assert scanner.matching_endpoints(text) == expected, text
