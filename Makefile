@@ -3,6 +3,8 @@
 #               on 127.0.0.1:$(PORT) (make demo PORT=8001 for another port),
 #               with the fake OAuth 2.0 provider in the background
 #   make test   set up, lint, check, run the whole test suite
+#   make bench  set up, run the benchmark against its floors (docs/benchmarks.md);
+#               BENCH_ARGS="--database-url postgres://..." adds the PostgreSQL case
 # Both install what they need on first use: a virtualenv in .venv with the
 # packages of pyproject.toml, and for the tests Debian's chromium.
 
@@ -15,7 +17,7 @@ PORT ?= 8000
 # The demo's server is the console's public address, whatever .env says.
 DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT)
 
-.PHONY: demo serve test lint check install chromium
+.PHONY: demo serve test lint check install chromium bench
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -51,3 +53,6 @@ check: $(INSTALLED)
 
 test: $(INSTALLED) chromium lint check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench $(BENCH_ARGS)
