@@ -121,7 +121,9 @@ def _run_workers(endpoint_id: int, repository) -> dict:
     for (stdout, stderr), worker in zip(outputs, workers, strict=True):
         if worker.returncode != 0:
             raise RuntimeError(f"A worker failed: {stderr}")
-        for status, count in json.loads(stdout).items():
+        if stderr.strip():
+            sys.stderr.write(stderr)
+        for status, count in json.loads(stdout.splitlines()[-1]).items():
             statuses[status] = statuses.get(status, 0) + count
     return {"statuses": statuses, "seconds": elapsed}
 
