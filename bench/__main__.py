@@ -150,7 +150,7 @@ def run_concurrency_case(environment: dict[str, str]) -> Result:
     outcome = json.loads(completed.stdout.splitlines()[-1])
     total = PROCESSES * THREADS
     statuses = ", ".join(
-        f"{count} × {status}" for status, count in outcome["statuses"].items()
+        f"{count} × HTTP {status}" for status, count in outcome["statuses"].items()
     )
     passed = outcome["token_requests"] == 1 and outcome["statuses"] == {"200": total}
     return Result(
