@@ -17,10 +17,13 @@ import sys
 bind = [os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")]
 # Worker processes. Each handles one request at a time, and a request
 # through an endpoint may wait for its target for up to
-# ENDPOINT_REQUEST_TIMEOUT, so more workers than cores pay off. The default
+# ENDPOINT_REQUEST_DEADLINE, so more workers than cores pay off. The default
 # is gunicorn's usual rule of thumb, not a measured optimum.
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count() + 1))
 # Seconds a worker may spend on one request before the master restarts it.
+# Keep it above ENDPOINT_REQUEST_DEADLINE (30 s by default), so that a slow
+# target ends in a clear timeout error rather than an empty 500; system
+# check endpoints.W008 warns otherwise.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # Restart each worker after this many requests (0: never), spread by the

@@ -230,6 +230,11 @@ ENDPOINT_CA_BUNDLE = env.str("ENDPOINT_CA_BUNDLE", default="")
 # Default timeout of each connect, read and write, in seconds. Callers of
 # the runtime may pass their own per request.
 ENDPOINT_REQUEST_TIMEOUT = env.float("ENDPOINT_REQUEST_TIMEOUT", default=10.0)
+# Seconds that one request through an endpoint may take in all: connecting,
+# token requests, retries and reading the body. No timeout of a caller can
+# exceed it. Keep it well below gunicorn's worker timeout (60 s by
+# default), which would otherwise end the page with an empty 500.
+ENDPOINT_REQUEST_DEADLINE = env.float("ENDPOINT_REQUEST_DEADLINE", default=30.0)
 # Largest response body read, in bytes as received (before decompression).
 ENDPOINT_MAX_RESPONSE_BYTES = env.int(
     "ENDPOINT_MAX_RESPONSE_BYTES", default=10 * 1024 * 1024
@@ -241,7 +246,8 @@ ENDPOINT_RESOLVER = "endpoints.runtime.network.resolve_with_system"
 
 # OAuth 2.0: seconds before a token's expiry at which the console already
 # gets a new one, so that a request never goes out with a token that expires
-# on the way.
+# on the way. Short-lived tokens use a quarter of their lifetime instead
+# when that is less (endpoints.auth.oauth.storage.refresh_skew).
 OAUTH_REFRESH_SKEW_SECONDS = env.int("OAUTH_REFRESH_SKEW_SECONDS", default=60)
 # Seconds within which the provider must send the user back to the callback
 # URL after Connect; a later callback is rejected.

@@ -374,6 +374,7 @@ class AuthConfigAdmin(LoggedModelAdmin):
         "settings",
         "secrets_set",
         "token_expires_at",
+        "token_lifetime",
         "granted_scope",
         "instance_url",
         "reconnect_needed",

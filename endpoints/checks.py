@@ -1,5 +1,6 @@
 """System checks for the settings the console cannot run without."""
 
+import os
 from pathlib import Path
 
 from cryptography.fernet import InvalidToken
@@ -78,6 +79,43 @@ def check_ca_bundle(app_configs, **kwargs):
                 hint="Set ENDPOINT_CA_BUNDLE to a PEM file of certificate "
                 "authorities, or leave it blank to use the system's.",
                 id="endpoints.E004",
+            )
+        ]
+    return []
+
+
+# gunicorn's default worker timeout, which gunicorn.conf.py keeps.
+GUNICORN_DEFAULT_TIMEOUT = 60
+
+
+@register()
+def check_request_deadline(app_configs, **kwargs):
+    deadline = getattr(settings, "ENDPOINT_REQUEST_DEADLINE", None)
+    if not isinstance(deadline, int | float) or deadline <= 0:
+        return [
+            Error(
+                f"ENDPOINT_REQUEST_DEADLINE is {deadline!r}; it must be a positive "
+                "number of seconds.",
+                hint="Set ENDPOINT_REQUEST_DEADLINE to the seconds that one request "
+                "through an endpoint may take in all, such as 30.",
+                id="endpoints.E007",
+            )
+        ]
+    try:
+        worker_timeout = int(
+            os.environ.get("GUNICORN_TIMEOUT", GUNICORN_DEFAULT_TIMEOUT)
+        )
+    except ValueError:
+        return []
+    if worker_timeout and deadline >= worker_timeout:
+        return [
+            Warning(
+                f"ENDPOINT_REQUEST_DEADLINE ({deadline:g} s) is not below "
+                f"gunicorn's worker timeout ({worker_timeout} s), so a slow target "
+                "can get the worker restarted before the request fails cleanly.",
+                hint="Lower ENDPOINT_REQUEST_DEADLINE or raise GUNICORN_TIMEOUT, "
+                "leaving time for the rest of the page.",
+                id="endpoints.W008",
             )
         ]
     return []

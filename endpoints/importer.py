@@ -86,6 +86,7 @@ AUTH_CONFIG_FIELDS = frozenset(
         "access_token",
         "refresh_token",
         "token_expires_at",
+        "token_lifetime",
         "granted_scope",
         "instance_url",
         "connected_at",

@@ -355,6 +355,7 @@ CONNECTION_FIELDS = (
     "access_token",
     "refresh_token",
     "token_expires_at",
+    "token_lifetime",
     "granted_scope",
     "instance_url",
     "reconnect_needed",
@@ -384,6 +385,12 @@ class AuthConfig(models.Model):
     access_token = SecretTextField(blank=True, default="")
     refresh_token = SecretTextField(blank=True, default="")
     token_expires_at = models.DateTimeField(null=True, blank=True)
+    token_lifetime = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Seconds the access token was issued for (expires_in), or "
+        "empty when the provider did not say.",
+    )
     granted_scope = models.TextField(blank=True)
     instance_url = models.CharField("instance URL", max_length=2000, blank=True)
     reconnect_needed = models.BooleanField(default=False)
@@ -487,6 +494,7 @@ class AuthConfig(models.Model):
         self.access_token = ""
         self.refresh_token = ""
         self.token_expires_at = None
+        self.token_lifetime = None
         self.granted_scope = ""
         self.instance_url = ""
         self.reconnect_needed = False

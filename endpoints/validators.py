@@ -289,7 +289,7 @@ def validate_not_blocked_address(url: str) -> None:
     admin and the import, and OAuth 2.0 URLs, all pass this check.
     """
     # The runtime imports the models, which import this module.
-    from .runtime.network import NetworkGuard
+    from .runtime.network import NetworkGuard, describe_blocked_network
 
     try:
         address = ipaddress.ip_address(urlsplit(url).hostname or "")
@@ -298,10 +298,9 @@ def validate_not_blocked_address(url: str) -> None:
     network = NetworkGuard.from_settings().blocked_network(address)
     if network is not None:
         raise ValidationError(
-            "The address %(address)s is in the blocked network %(network)s, which "
-            "endpoints may not connect to.",
+            "The address %(address)s %(reason)s, so endpoints may not connect to it.",
             code="blocked_address",
-            params={"address": address, "network": network},
+            params={"address": address, "reason": describe_blocked_network(network)},
         )
 
 

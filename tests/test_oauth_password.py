@@ -1,5 +1,6 @@
 """OAuth 2.0 (Password) through the runtime, against the fake provider."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -67,6 +68,43 @@ def test_client_secret_basic_header(workflow, provider):
 
     headers = provider.token_requests[0]["headers"]
     assert headers["authorization"].startswith("Basic ")
+
+
+# RFC 6749, section 2.3.1: the client ID and secret are form-encoded
+# before they are joined with ":", so each may contain these characters.
+ENCODED_CLIENT_ID = "console:client+1 é"
+ENCODED_CLIENT_SECRET = "PLANTED s:cr+t/%é€"
+
+
+def test_client_secret_basic_encodes_parts(workflow, provider):
+    provider.add_client(ENCODED_CLIENT_ID, ENCODED_CLIENT_SECRET)
+    endpoint = make_endpoint(workflow, provider, client_id=ENCODED_CLIENT_ID)
+    config = stored(endpoint)
+    config.secrets = {**config.secrets, "client_secret": ENCODED_CLIENT_SECRET}
+    config.save()
+
+    response = send(workflow, "Tickets API", "GET", "/me")
+
+    assert response.status_code == 200
+    assert provider.counts["password"] == 1
+    header = provider.token_requests[0]["headers"]["authorization"]
+    decoded = base64.b64decode(header.removeprefix("Basic ")).decode("ascii")
+    assert decoded == (
+        "console%3Aclient%2B1+%C3%A9:PLANTED+s%3Acr%2Bt%2F%25%C3%A9%E2%82%AC"
+    )
+
+
+def test_client_secret_basic_wrong_secret_rejected(workflow, provider):
+    provider.add_client(ENCODED_CLIENT_ID, ENCODED_CLIENT_SECRET)
+    endpoint = make_endpoint(workflow, provider, client_id=ENCODED_CLIENT_ID)
+    config = stored(endpoint)
+    config.secrets = {**config.secrets, "client_secret": "PLANTED s:cr+t/%e€"}
+    config.save()
+
+    with pytest.raises(TokenRequestError) as caught:
+        send(workflow, "Tickets API", "GET", "/me")
+
+    assert caught.value.provider_error == "invalid_client"
 
 
 def test_client_secret_post_body(workflow, provider):
@@ -364,3 +402,70 @@ def test_authenticate_returns_access_token(workflow, provider):
 
     assert token == stored(endpoint).access_token
     assert provider.is_active_access_token(token)
+
+
+def test_short_lived_token_reused(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    provider.switches.expires_in = 30
+    endpoint = make_endpoint(workflow, provider)
+
+    statuses = [
+        send(workflow, "Tickets API", "GET", "/me").status_code for _ in range(5)
+    ]
+
+    assert statuses == [200] * 5
+    assert provider.counts["token"] == 1
+    assert stored(endpoint).token_lifetime == 30
+
+
+def test_short_lived_token_renewed_near_expiry(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    provider.switches.expires_in = 30
+    endpoint = make_endpoint(workflow, provider)
+    send(workflow, "Tickets API", "GET", "/me")
+    # A quarter of the 30 s lifetime, 7.5 s, is the skew for this token.
+    AuthConfig.objects.filter(pk=endpoint.pk).update(
+        token_expires_at=timezone.now() + timedelta(seconds=7)
+    )
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert provider.counts["refresh_token"] == 1
+    assert stored(endpoint).token_lifetime == 30
+
+
+def test_short_lived_token_kept_before_skew(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    provider.switches.expires_in = 30
+    endpoint = make_endpoint(workflow, provider)
+    send(workflow, "Tickets API", "GET", "/me")
+    AuthConfig.objects.filter(pk=endpoint.pk).update(
+        token_expires_at=timezone.now() + timedelta(seconds=20)
+    )
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert provider.counts["token"] == 1
+
+
+def test_unknown_lifetime_keeps_full_skew(workflow, provider, settings):
+    settings.OAUTH_REFRESH_SKEW_SECONDS = 60
+    endpoint = make_endpoint(workflow, provider)
+    send(workflow, "Tickets API", "GET", "/me")
+    # As stored before lifetimes were recorded.
+    AuthConfig.objects.filter(pk=endpoint.pk).update(
+        token_lifetime=None, token_expires_at=timezone.now() + timedelta(seconds=30)
+    )
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert provider.counts["refresh_token"] == 1
+
+
+def test_lifetime_unknown_when_expires_in_missing(workflow, provider):
+    provider.switches.expires_in = MISSING
+    endpoint = make_endpoint(workflow, provider)
+
+    send(workflow, "Tickets API", "GET", "/me")
+
+    assert stored(endpoint).token_lifetime is None

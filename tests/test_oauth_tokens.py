@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from endpoints.auth.oauth.provider_errors import describe_provider_error
-from endpoints.auth.oauth.storage import apply_token_set, token_is_due
+from endpoints.auth.oauth.storage import apply_token_set, refresh_skew, token_is_due
 from endpoints.auth.oauth.tokens import (
     TokenSet,
     parse_expires_in,
@@ -131,3 +131,25 @@ def test_provider_error_long_description_cut():
     message = describe_provider_error("server_error", "x" * 5000)
 
     assert len(message) < 600
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "expected"),
+    [(None, 60), (3600, 60), (240, 60), (120, 30), (30, 7.5), (0, 0)],
+)
+def test_refresh_skew_for_lifetime(lifetime, expected):
+    config = AuthConfig(token_lifetime=lifetime)
+
+    assert refresh_skew(config, 60) == expected
+
+
+def test_token_set_keeps_lifetime():
+    token_set = token_set_from_response(
+        {"access_token": "a", "expires_in": "30"}, RECEIVED
+    )
+    config = AuthConfig()
+
+    apply_token_set(config, token_set)
+
+    assert token_set.lifetime == 30
+    assert config.token_lifetime == 30

@@ -6,7 +6,19 @@ from django.urls import reverse
 from endpoints.auth.basic import encode_credential
 from endpoints.models import ActivityEntry, Endpoint
 from endpoints.runtime.tls import fingerprint
-from tests.conftest import make_basic_endpoint, make_token_endpoint
+from endpoints.testing.fake_oauth import FakeOAuthProvider
+from tests.conftest import (
+    make_basic_endpoint,
+    make_custom_header_endpoint,
+    make_token_endpoint,
+)
+from tests.support.oauth import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PASSWORD,
+    USERNAME,
+    make_password_endpoint,
+)
 from tests.support.pages import edit_form_data
 from tests.support.servers import Reply, unused_port
 
@@ -399,3 +411,143 @@ def test_button_on_form(manager_client, workflow, creating):
 
     assert f'formaction="{action}"' in page
     assert "Test Authentication</button>" in page
+
+
+def test_new_port_is_new_origin(manager_client, workflow, start_server):
+    stored_server = start_server()
+    typed_server = start_server()
+    endpoint = make_basic_endpoint(workflow, base_url=stored_server.url())
+
+    response = post_test(manager_client, endpoint, base_url=typed_server.url())
+
+    assert response.context["auth_test"].attempted is False
+    assert typed_server.requests == []
+    assert stored_server.requests == []
+
+
+def test_new_scheme_is_new_origin(manager_client, workflow, http_server):
+    endpoint = make_basic_endpoint(
+        workflow, base_url=f"https://127.0.0.1:{http_server.port}"
+    )
+
+    response = post_test(manager_client, endpoint, base_url=http_server.url())
+
+    assert response.context["auth_test"].attempted is False
+    assert http_server.requests == []
+
+
+def test_default_port_is_same_origin(manager_client, workflow):
+    endpoint = make_basic_endpoint(workflow, base_url="https://stored.example.invalid")
+
+    response = post_test(
+        manager_client, endpoint, base_url="https://stored.example.invalid:443/v2"
+    )
+
+    result = response.context["auth_test"]
+    assert result.attempted is True
+    assert result.stage == "dns"
+
+
+def test_new_origin_lists_every_kept_secret(manager_client, workflow, http_server):
+    endpoint = make_custom_header_endpoint(
+        workflow, base_url="https://stored.example.invalid", id_value="acct-77"
+    )
+
+    response = post_test(manager_client, endpoint, base_url=http_server.url())
+
+    message = response.context["auth_test"].message
+    assert message.startswith("The stored token and id value were saved for ")
+    assert message.endswith(f"Type them again to test against {http_server.url()}.")
+    assert http_server.requests == []
+
+
+def test_new_origin_needs_every_kept_secret(manager_client, workflow, http_server):
+    endpoint = make_custom_header_endpoint(
+        workflow, base_url="https://stored.example.invalid", id_value="acct-77"
+    )
+
+    response = post_test(
+        manager_client,
+        endpoint,
+        base_url=http_server.url(),
+        **{"auth-token_0": "typed-token-for-new-host"},
+    )
+
+    message = response.context["auth_test"].message
+    assert message.startswith("The stored id value was saved for ")
+    assert http_server.requests == []
+
+
+def test_refused_test_sends_no_secret(manager_client, workflow, http_server):
+    endpoint = make_basic_endpoint(workflow, base_url="https://stored.example.invalid")
+
+    response = post_test(manager_client, endpoint, base_url=http_server.url())
+
+    page = response.content.decode()
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.TESTED)
+    assert "s3cret-pass" not in page
+    assert "s3cret-pass" not in entry.detail
+    assert entry.endpoint_id == endpoint.pk
+
+
+@pytest.fixture
+def other_provider():
+    fake = FakeOAuthProvider()
+    fake.add_client(CLIENT_ID, CLIENT_SECRET)
+    fake.add_user(USERNAME, PASSWORD)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def test_oauth_new_token_url_refused(
+    manager_client, workflow, provider, other_provider
+):
+    endpoint = make_password_endpoint(workflow, provider)
+
+    response = post_test(
+        manager_client, endpoint, **{"auth-token_url": other_provider.url("/token")}
+    )
+
+    result = response.context["auth_test"]
+    assert result.attempted is False
+    assert f"were saved for {provider.url()} and are sent only there" in (
+        result.message
+    )
+    assert other_provider.counts["token"] == 0
+    assert provider.counts["token"] == 0
+
+
+def test_oauth_new_token_url_with_secrets(
+    manager_client, workflow, provider, other_provider
+):
+    endpoint = make_password_endpoint(workflow, provider)
+
+    response = post_test(
+        manager_client,
+        endpoint,
+        **{
+            "auth-token_url": other_provider.url("/token"),
+            "auth-password_0": PASSWORD,
+            "auth-client_secret_0": CLIENT_SECRET,
+        },
+    )
+
+    assert response.context["auth_test"].ok
+    assert other_provider.counts["password"] == 1
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.TESTED)
+    assert entry.detail.startswith(
+        f"Test Authentication against {other_provider.url()} succeeded: "
+    )
+
+
+def test_oauth_new_base_url_keeps_secrets(manager_client, workflow, provider):
+    # The OAuth 2.0 secrets go to the token URL, which is unchanged.
+    endpoint = make_password_endpoint(workflow, provider)
+
+    response = post_test(
+        manager_client, endpoint, base_url="https://elsewhere.example.test/api"
+    )
+
+    assert response.context["auth_test"].ok
+    assert provider.counts["password"] == 1

@@ -227,6 +227,63 @@ def test_admin_login_throttled(user, limit):
     assert not response.wsgi_request.user.is_authenticated
 
 
+def test_admin_throttled_answers_429(user, limit, settings):
+    client = Client()
+    for _ in range(limit):
+        client.post(ADMIN_LOGIN_URL, {"username": "alice", "password": "wrong"})
+
+    response = client.post(
+        ADMIN_LOGIN_URL, {"username": "alice", "password": TEST_PASSWORD}
+    )
+
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= settings.LOGIN_FAILURE_WINDOW
+
+
+def test_admin_below_limit_not_throttled(db, limit):
+    # The admin signs in staff users only.
+    make_user("bob", MANAGERS, is_staff=True)
+    client = Client()
+    for _ in range(limit - 1):
+        client.post(ADMIN_LOGIN_URL, {"username": "bob", "password": "wrong"})
+
+    response = client.post(
+        ADMIN_LOGIN_URL, {"username": "bob", "password": TEST_PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert not response.has_header("Retry-After")
+
+
+def test_admin_wrong_password_answers_200(user):
+    response = Client().post(
+        ADMIN_LOGIN_URL, {"username": "alice", "password": "wrong"}
+    )
+
+    assert response.status_code == 200
+    assert not response.has_header("Retry-After")
+
+
+def test_admin_throttled_by_address(user, settings):
+    client = Client()
+    for index in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        client.post(ADMIN_LOGIN_URL, {"username": f"guess-{index}", "password": "x"})
+
+    response = client.post(
+        ADMIN_LOGIN_URL, {"username": "alice", "password": TEST_PASSWORD}
+    )
+
+    assert response.status_code == 429
+    assert response.has_header("Retry-After")
+
+
+def test_admin_sign_in_page_not_cached(client):
+    response = client.get(ADMIN_LOGIN_URL)
+
+    assert response.status_code == 200
+    assert "no-cache" in response["Cache-Control"]
+
+
 def test_admin_failures_count_for_console_login(client, user, limit):
     for _ in range(limit):
         Client().post(ADMIN_LOGIN_URL, {"username": "alice", "password": "wrong"})

@@ -21,6 +21,7 @@ from endpoints.models import ActivityEntry, Endpoint, StepUsage, Workflow
 from endpoints.validators import name_key
 
 from .context import RequestContext
+from .deadline import deadline_scope, limit_timeout
 from .errors import (
     ConnectionFailedError,
     EndpointError,
@@ -277,6 +278,19 @@ class EndpointCall:
         ``GET /items``; ``method`` is the HTTP method for the log line.
         """
         started = time.perf_counter()
+        with deadline_scope():
+            result = self._run_in_scope(operation, action, method, started)
+        status = getattr(result, "status_code", None)
+        self._log(method, started, "success", status)
+        return result
+
+    def _run_in_scope(
+        self,
+        operation: Callable[[RequestContext], T],
+        action: str,
+        method: str,
+        started: float,
+    ) -> T:
         trusted_pem: str | None = None
         try:
             if self.auth_type.unreadable_fields():
@@ -326,9 +340,6 @@ class EndpointCall:
             )
             self._fail(failure, action, method, started)
             raise failure from None
-
-        status = getattr(result, "status_code", None)
-        self._log(method, started, "success", status)
         return result
 
     def _client(self, trusted_pem: str | None) -> AbstractContextManager[httpx2.Client]:
@@ -461,11 +472,12 @@ def map_exception(
 
 
 def _as_timeout(timeout: TimeoutValue) -> httpx2.Timeout:
+    # A caller's timeout cannot outlast the deadline of the whole call.
     if timeout is None:
-        return default_timeout()
+        return limit_timeout(default_timeout())
     if isinstance(timeout, httpx2.Timeout):
-        return timeout
-    return httpx2.Timeout(timeout)
+        return limit_timeout(timeout)
+    return limit_timeout(httpx2.Timeout(timeout))
 
 
 def _build_request(

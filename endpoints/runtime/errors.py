@@ -144,6 +144,22 @@ class RequestTimeoutError(EndpointError):
     stage = "timeout"
 
 
+class DeadlineExceededError(RequestTimeoutError):
+    """The request did not finish within ENDPOINT_REQUEST_DEADLINE.
+
+    The deadline bounds a whole use of an endpoint: connecting, sending,
+    token requests, retries and reading the body.
+    """
+
+    def __init__(self, seconds: float, where: str):
+        super().__init__(
+            f"The request did not finish within {seconds:g} s, the deadline that "
+            "ENDPOINT_REQUEST_DEADLINE sets for each request through an endpoint, "
+            f"so the console stopped waiting for {where}."
+        )
+        self.seconds = seconds
+
+
 class TLSError(EndpointError):
     """The TLS handshake failed, or the certificate was not trusted.
 

@@ -24,6 +24,7 @@ import httpcore2
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from .deadline import DeadlineStream, bounded_timeout, deadline_error
 from .errors import BlockedAddressError, DNSError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -69,6 +70,14 @@ def parse_networks(values: Iterable[str]) -> tuple[IPNetwork, ...]:
     return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values)
 
 
+# Blocked whatever ENDPOINT_BLOCKED_NETWORKS contains. 0.0.0.0/8 means "this
+# network" and may only be a source address (RFC 1122, section 3.2.1.3),
+# and :: is the IPv6 unspecified address (RFC 4291, section 2.5.2). Linux
+# connects a socket aimed at 0.0.0.0 or :: to the machine itself, so they
+# would reach loopback services even while 127.0.0.0/8 and ::1 are blocked.
+UNSPECIFIED_NETWORKS = parse_networks(("0.0.0.0/8", "::/128"))
+
+
 def blocked_networks_setting() -> tuple[IPNetwork, ...]:
     return parse_networks(settings.ENDPOINT_BLOCKED_NETWORKS)
 
@@ -90,6 +99,9 @@ class NetworkGuard:
     def blocked_network(self, address: IPAddress) -> IPNetwork | None:
         """Return the blocked network that contains ``address``, if any.
 
+        The networks of UNSPECIFIED_NETWORKS are blocked in addition to
+        ``blocked``.
+
         An IPv4-mapped IPv6 address (``::ffff:169.254.169.254``) reaches the
         IPv4 host, so it is checked as that IPv4 address too.
 
@@ -101,7 +113,7 @@ class NetworkGuard:
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             candidates.append(address.ipv4_mapped)
         for candidate in candidates:
-            for network in self.blocked:
+            for network in (*UNSPECIFIED_NETWORKS, *self.blocked):
                 if candidate.version == network.version and candidate in network:
                     return network
         return None
@@ -134,10 +146,20 @@ class NetworkGuard:
                 else f"The host {host} resolves to {address}, which"
             )
             raise BlockedAddressError(
-                f"{where} is in the blocked network {network} "
-                "(ENDPOINT_BLOCKED_NETWORKS). The console opened no connection."
+                f"{where} {describe_blocked_network(network)}. The console "
+                "opened no connection."
             )
         return addresses
+
+
+def describe_blocked_network(network: IPNetwork) -> str:
+    """Return why addresses of a blocked network are rejected, as "is ..."."""
+    if network in UNSPECIFIED_NETWORKS:
+        return (
+            f"is in {network}, the unspecified addresses, which connect to this "
+            "machine itself and are always blocked"
+        )
+    return f"is in the blocked network {network} (ENDPOINT_BLOCKED_NETWORKS)"
 
 
 def _literal_address(host: str) -> IPAddress | None:
@@ -152,12 +174,19 @@ def open_guarded_socket(
 ) -> socket.socket:
     """Return a TCP socket connected to an allowed address of ``host``.
 
-    Raises `DNSError`, `BlockedAddressError`, or the last OSError.
+    Raises `DNSError`, `BlockedAddressError`, `DeadlineExceededError`, or
+    the last OSError.
     """
     last_error: OSError | None = None
+    where = f"{host}:{port}"
     for address in guard.resolve(host, port):
+        bounded, cut = bounded_timeout(timeout, where)
         try:
-            return socket.create_connection((str(address), port), timeout)
+            return socket.create_connection((str(address), port), bounded)
+        except TimeoutError as error:
+            if cut:
+                raise deadline_error(where) from None
+            last_error = error
         except OSError as error:
             last_error = error
     assert last_error is not None
@@ -165,7 +194,11 @@ def open_guarded_socket(
 
 
 class GuardedBackend(httpcore2.SyncBackend):
-    """httpcore2's socket backend, connecting only to allowed addresses."""
+    """httpcore2's socket backend, connecting only to allowed addresses.
+
+    Its streams end every operation by the current deadline (see
+    `endpoints.runtime.deadline`).
+    """
 
     def __init__(self, guard: NetworkGuard):
         self.guard = guard
@@ -179,12 +212,20 @@ class GuardedBackend(httpcore2.SyncBackend):
         socket_options=None,
     ) -> httpcore2.NetworkStream:
         last_error: Exception | None = None
+        where = f"{host}:{port}"
         for address in self.guard.resolve(host, port):
+            bounded, cut = bounded_timeout(timeout, where)
             try:
-                return super().connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
+                stream = super().connect_tcp(
+                    str(address), port, bounded, local_address, socket_options
                 )
+            except httpcore2.ConnectTimeout:
+                if cut:
+                    raise deadline_error(where) from None
+                raise
             except httpcore2.ConnectError as error:
                 last_error = error
+                continue
+            return DeadlineStream(stream, where)
         assert last_error is not None
         raise last_error

@@ -372,7 +372,10 @@ class FakeOAuthProvider:
         if (
             self.switches.invalid_client
             or client is None
-            or not secrets.compare_digest(client.client_secret, client_secret)
+            # compare_digest takes str only when it is ASCII.
+            or not secrets.compare_digest(
+                client.client_secret.encode(), client_secret.encode()
+            )
         ):
             raise OAuthProblem("invalid_client", "client secret mismatch", 401)
         return client

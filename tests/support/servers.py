@@ -186,3 +186,78 @@ def unused_port() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+class TrickleServer:
+    """A server on 127.0.0.1 that sends its response one byte at a time.
+
+    For each connection it reads the request head and sends ``prefix`` at
+    once. Then it sends ``response`` one byte every ``interval`` seconds,
+    until all of it is sent or the client closes the connection. So each
+    read of a client gets a byte well within a per-read timeout, and only an
+    overall deadline stops it.
+    """
+
+    __test__ = False
+
+    def __init__(self, response: bytes, interval: float = 0.1, prefix: bytes = b""):
+        self.response = response
+        self.interval = interval
+        self.prefix = prefix
+        # Bytes of ``response`` sent on all connections, and connections
+        # closed by clients.
+        self.sent = 0
+        self.disconnects = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def start(self) -> TrickleServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=SERVER_SOCKET_TIMEOUT)
+        self._listener.close()
+
+    @property
+    def port(self) -> int:
+        return self._listener.getsockname()[1]
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(
+                target=self._serve, args=(connection,), daemon=True
+            ).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        connection.settimeout(SERVER_SOCKET_TIMEOUT)
+        with connection:
+            head = b""
+            while b"\r\n\r\n" not in head and len(head) < CHUNK_SIZE:
+                data = connection.recv(4096)
+                if not data:
+                    return
+                head += data
+            try:
+                connection.sendall(self.prefix)
+            except OSError:
+                return
+            for index in range(len(self.response)):
+                if self._stopping.wait(self.interval):
+                    return
+                try:
+                    connection.sendall(self.response[index : index + 1])
+                except OSError:
+                    self.disconnects += 1
+                    return
+                self.sent += 1

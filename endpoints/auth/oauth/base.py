@@ -18,9 +18,10 @@ types. A type supplies its grant and may override small hooks:
 - `describe_provider_error`: provider error codes in plain words.
 
 Token lifetime: a token is renewed `OAUTH_REFRESH_SKEW_SECONDS` before its
-expiry, and once after the target answers one of `expired_statuses` (401 by
-default). Every renewal runs under `storage.locked_config`, so concurrent
-requests cause one token request.
+expiry, or a quarter of its lifetime before when that is less (see
+`storage.refresh_skew`). It is also renewed once after the target answers
+one of `expired_statuses` (401 by default). Every renewal runs under
+`storage.locked_config`, so concurrent requests cause one token request.
 """
 
 from __future__ import annotations
@@ -268,6 +269,7 @@ class OAuth2AuthType(AuthType):
                     access_token=stored.access_token,
                     refresh_token=stored.refresh_token,
                     expires_at=stored.token_expires_at,
+                    lifetime=stored.token_lifetime,
                     scope=stored.granted_scope,
                     refreshed=True,
                 )

@@ -65,6 +65,7 @@ def apply_token_set(config: AuthConfig, token_set: TokenSet) -> None:
     if token_set.refresh_token or not token_set.refreshed:
         config.refresh_token = token_set.refresh_token
     config.token_expires_at = token_set.expires_at
+    config.token_lifetime = token_set.lifetime
     if token_set.scope:
         config.granted_scope = token_set.scope
     config.reconnect_needed = False
@@ -84,13 +85,36 @@ def copy_tokens(source: AuthConfig, target: AuthConfig) -> None:
             setattr(target, name, getattr(source, name))
 
 
+# A token that lives less than four times the refresh skew is renewed this
+# fraction of its lifetime before it expires, so a 30 s token is used for
+# 22.5 s. With the full skew of 60 s it would be due from the start, and
+# every request would renew it.
+SHORT_LIFETIME_SKEW_FRACTION = 0.25
+
+
+def refresh_skew(config: AuthConfig, skew_seconds: int) -> float:
+    """Return how many seconds before its expiry the token is renewed.
+
+    That is ``skew_seconds``, or SHORT_LIFETIME_SKEW_FRACTION of the token's
+    lifetime when that is less. A token stored without a known lifetime
+    gets the full skew.
+    """
+    if config.token_lifetime is None:
+        return skew_seconds
+    return min(skew_seconds, config.token_lifetime * SHORT_LIFETIME_SKEW_FRACTION)
+
+
 def token_is_due(
     config: AuthConfig, skew_seconds: int, now: datetime | None = None
 ) -> bool:
-    """Return whether the stored access token is missing or about to expire."""
+    """Return whether the stored access token is missing or about to expire.
+
+    See `refresh_skew` for how long before its expiry a token is due.
+    """
     if not config.access_token:
         return True
     if config.token_expires_at is None:
         return False
     now = now or timezone.now()
-    return (config.token_expires_at - now).total_seconds() <= skew_seconds
+    remaining = (config.token_expires_at - now).total_seconds()
+    return remaining <= refresh_skew(config, skew_seconds)

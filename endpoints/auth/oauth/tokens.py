@@ -50,6 +50,8 @@ class TokenSet:
     access_token: str = field(repr=False)
     refresh_token: str = field(default="", repr=False)
     expires_at: datetime | None = None
+    # The expires_in of the response in seconds, None when it was unknown.
+    lifetime: int | None = None
     scope: str = ""
     token_type: str = "Bearer"  # noqa: S105 (a token type, RFC 6750)
     refreshed: bool = False
@@ -83,6 +85,7 @@ def token_set_from_response(data: dict[str, Any], received_at: datetime) -> Toke
         access_token=str(data["access_token"]),
         refresh_token=refresh_token if isinstance(refresh_token, str) else "",
         expires_at=expires_at,
+        lifetime=expires_in,
         scope=scope if isinstance(scope, str) else "",
         token_type=str(data.get("token_type") or "Bearer"),
     )
