@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from endpoints.models import AuthConfig, Endpoint
-from endpoints.runtime import EndpointNotFoundError, open_endpoint
+from endpoints.runtime import EndpointNotFoundError, open_endpoint, send
 from tests.conftest import make_token_endpoint
 from tests.support.oauth import connect_directly, make_code_endpoint
 from tests.support.servers import Reply
@@ -156,3 +156,12 @@ def test_session_oauth_401_renews_once(workflow, crm, provider):
     assert response.status_code == 200
     assert provider.counts["refresh_token"] == 1
     assert provider.counts["resource"] == 2
+
+
+def test_send_by_names_one_query(workflow, http_server, django_assert_num_queries):
+    make_token_endpoint(workflow, base_url=http_server.url(path="/api"))
+
+    with django_assert_num_queries(1):
+        response = send("Incidents", "Chat", "GET", "/items")
+
+    assert response.status_code == 200

@@ -82,6 +82,17 @@ def resolve_endpoint(
     """
     if isinstance(endpoint, Endpoint):
         return endpoint
+    if isinstance(workflow, str):
+        # The common case, both given by name, in one query.
+        found = (
+            Endpoint.objects.filter(
+                workflow__name_key=name_key(workflow), name_key=name_key(endpoint)
+            )
+            .select_related("auth", "workflow")
+            .first()
+        )
+        if found is not None:
+            return found
     target = get_workflow(workflow)
     queryset = Endpoint.objects.filter(workflow=target).select_related(
         "auth", "workflow"
