@@ -304,7 +304,7 @@ def parse_import(content: bytes) -> object:
         # nesting too deep for the parser.
         raise _single("not_json", f"The file is not valid JSON: {error}.") from error
 
-    bad_text_path = _find_surrogate(data, "")
+    bad_text_path = None if _encodes_as_utf8(data) else _find_surrogate(data, "")
     if bad_text_path is not None:
         raise _single(
             "invalid_unicode",
@@ -812,6 +812,17 @@ def _parse_int(text: str) -> int:
     if digits > MAX_INTEGER_DIGITS:
         raise _HugeIntegerError(digits)
     return int(text)
+
+
+def _encodes_as_utf8(data) -> bool:
+    # One pass in the json module's C encoder finds whether any string or key
+    # has a lone surrogate; the slower walk that names its path runs only
+    # when one does.
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _find_surrogate(value, path: str) -> str | None:

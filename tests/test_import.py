@@ -560,3 +560,9 @@ def test_command_reports_missing_file(tmp_path, db):
         call_command("import_workflow", str(tmp_path / "missing.json"))
 
     assert "Cannot read" in str(caught.value)
+
+
+def test_reject_lone_surrogate_in_key(export_dict):
+    content = as_bytes(export_dict).replace(b'"Notify"', b'"Notify", "\\udc00": 1', 1)
+
+    assert_rejected(content, "invalid_unicode")
