@@ -43,12 +43,12 @@ def endpoint_rows(endpoints):
 
 @register.simple_tag
 def step_rows(steps):
-    """Render the table rows of a page of steps; each needs ``usage_rows``."""
+    """Render the table rows of a page of `StepRow`s."""
     url_of = _url_maker("endpoints:step_edit")
     return mark_safe(  # noqa: S308
         "".join(
             f'<tr><td><a href="{escape(url_of(step.pk))}">{escape(step.name)}</a></td>'
-            f"<td>{escape(step.get_kind_display())}</td>"
+            f"<td>{escape(step.kind_label)}</td>"
             f"<td>{usage_spans(step.usage_rows)}</td></tr>\n"
             for step in steps
         )

@@ -1,6 +1,7 @@
 """Workflow pages: list, create, edit, delete, detail and export."""
 
 import logging
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
@@ -170,13 +171,16 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
         )
         add_usage_counts(endpoint_page.object_list)
 
-        steps = Step.objects.filter(workflow=self.object).only(
-            "name", "kind", "workflow_id"
+        # Plain values: a model instance per step cost more than its row.
+        steps = (
+            Step.objects.filter(workflow=self.object)
+            .order_by("name_key", "pk")
+            .values_list("pk", "name", "kind", named=True)
         )
         step_page = Paginator(steps, STEPS_PER_PAGE).get_page(
             self.request.GET.get("steps_page")
         )
-        add_usage_rows(step_page.object_list)
+        step_page.object_list = step_rows(step_page.object_list)
 
         # Imported endpoints stay on the checklist until their auth type is
         # chosen.
@@ -217,8 +221,19 @@ def add_usage_counts(endpoints) -> None:
         endpoint.usage_count = counts.get(endpoint.pk, 0)
 
 
-def add_usage_rows(steps) -> None:
-    """Set ``usage_rows`` on each step: its (label, endpoint name) pairs.
+@dataclass(frozen=True)
+class StepRow:
+    """A step as the workflow page lists it."""
+
+    pk: int
+    name: str
+    kind_label: str
+    # (label, endpoint name) pairs, sorted by label
+    usage_rows: list[tuple[str, str]]
+
+
+def step_rows(steps) -> list[StepRow]:
+    """Return rows for (pk, name, kind) values, with their usages.
 
     One query reads the usages of every step on the page as plain values,
     sorted by label, since model instances of a page's thousands of usages
@@ -227,14 +242,22 @@ def add_usage_rows(steps) -> None:
     steps = list(steps)
     rows: dict[int, list[tuple[str, str]]] = {step.pk: [] for step in steps}
     usages = (
-        StepUsage.objects.filter(step__in=steps)
+        StepUsage.objects.filter(step__in=[step.pk for step in steps])
         .order_by("step_id", "label")
         .values_list("step_id", "label", "endpoint__name")
     )
     for step_id, label, endpoint_name in usages:
         rows[step_id].append((label, endpoint_name))
-    for step in steps:
-        step.usage_rows = rows[step.pk]
+    kind_labels = dict(Step.Kind.choices)
+    return [
+        StepRow(
+            pk=step.pk,
+            name=step.name,
+            kind_label=str(kind_labels.get(step.kind, step.kind)),
+            usage_rows=rows[step.pk],
+        )
+        for step in steps
+    ]
 
 
 class WorkflowExportView(mixins.ConsolePermissionMixin, View):
