@@ -55,6 +55,9 @@ def first_invisible_character(value: str) -> str | None:
     U+200B, U+202E, U+2066 to U+2069 and U+FEFF), so two names that differ
     only by one look the same. U+200C and U+200D are not reported.
     """
+    if value.isascii():
+        # No ASCII character is in category Cf, and most names are ASCII.
+        return None
     for char in value:
         if (
             unicodedata.category(char) == "Cf"

@@ -810,3 +810,11 @@ def test_control_characters_are_category_cc():
     ]
 
     assert mismatched == []
+
+
+def test_invisible_characters_found_after_ascii():
+    from endpoints.validators import first_invisible_character
+
+    assert first_invisible_character("plain name") is None
+    assert first_invisible_character("plain\u200bname") == "\u200b"
+    assert first_invisible_character("نام\u200cها") is None
