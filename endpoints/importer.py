@@ -578,6 +578,10 @@ class _Checker:
 
     def __init__(self):
         self.problems: list[ImportProblem] = []
+        # (model, field name, value) -> the cleaned value or its error. A
+        # file repeats labels across its steps, and the validators depend
+        # on the value alone.
+        self._cleaned: dict[tuple, str | ValidationError] = {}
 
     def add(self, path: str, code: str, message: str) -> None:
         self.problems.append(ImportProblem(path, code, message))
@@ -644,11 +648,18 @@ class _Checker:
 
         Returns "" when the value is invalid.
         """
-        try:
-            return model._meta.get_field(field_name).clean(value, None)
-        except ValidationError as error:
-            self.add_validation_error(path, _one_per_code(error))
+        key = (model, field_name, value)
+        outcome = self._cleaned.get(key)
+        if outcome is None:
+            try:
+                outcome = model._meta.get_field(field_name).clean(value, None)
+            except ValidationError as error:
+                outcome = _one_per_code(error)
+            self._cleaned[key] = outcome
+        if isinstance(outcome, ValidationError):
+            self.add_validation_error(path, outcome)
             return ""
+        return outcome
 
     def clean_name(self, model, field_name: str, value, path: str) -> str:
         """Check a name; return it, or "" when it is missing or invalid."""
