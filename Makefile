@@ -4,6 +4,8 @@
 #               with the fake OAuth 2.0 provider and its vendor fakes in the
 #               background
 #   make test   set up, lint, check, run the whole test suite
+#   make bench  set up, run the benchmark against its floors (docs/benchmarks.md);
+#               BENCH_ARGS="--database-url postgres://..." adds the PostgreSQL case
 # Both install what they need on first use: a virtualenv in .venv with the
 # packages of pyproject.toml, and for the tests Debian's chromium.
 
@@ -34,7 +36,7 @@ DEMO_VENDOR_ENV := DEMO_OAUTH_PROVIDER_PORT=$(DEMO_PROVIDER_PORT) \
 # The demo's server is the console's public address, whatever .env says.
 DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT) $(DEMO_VENDOR_ENV)
 
-.PHONY: demo serve test lint check install chromium
+.PHONY: demo serve test lint check install chromium bench
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -70,3 +72,6 @@ check: $(INSTALLED)
 
 test: $(INSTALLED) chromium lint check
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench $(BENCH_ARGS)

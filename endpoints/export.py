@@ -17,10 +17,9 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from .models import Endpoint, Step, StepUsage, Workflow
+from .models import AuthConfig, Endpoint, Step, StepUsage, Workflow
 
 logger = logging.getLogger(__name__)
 
@@ -159,18 +158,32 @@ class ExportFile:
 
 
 def export_data(workflow: Workflow) -> dict:
-    """Return the export of ``workflow`` as a JSON-ready dict."""
-    endpoints = Endpoint.objects.filter(workflow=workflow).only(
-        "name", "base_url", "is_builtin", "workflow_id"
+    """Return the export of ``workflow`` as a JSON-ready dict.
+
+    Three queries read plain values, however large the workflow: endpoints
+    and steps in their list order, and the usages of every step sorted by
+    label.
+    """
+    endpoints = (
+        Endpoint.objects.filter(workflow=workflow)
+        .order_by("-is_builtin", "name_key", "pk")
+        .values_list("name", "base_url", "is_builtin")
     )
-    steps = Step.objects.filter(workflow=workflow).prefetch_related(
-        Prefetch(
-            "usages",
-            queryset=StepUsage.objects.select_related("endpoint").only(
-                "label", "step_id", "endpoint__name"
-            ),
+    steps = (
+        Step.objects.filter(workflow=workflow)
+        .order_by("name_key", "pk")
+        .values_list("pk", "name", "kind")
+    )
+    usages_by_step: dict[int, list[dict]] = {}
+    usages = (
+        StepUsage.objects.filter(step__workflow=workflow)
+        .order_by("step_id", "label")
+        .values_list("step_id", "label", "endpoint__name")
+    )
+    for step_id, label, endpoint_name in usages:
+        usages_by_step.setdefault(step_id, []).append(
+            {"endpoint": endpoint_name, "label": label}
         )
-    )
     return {
         "format": EXPORT_FORMAT,
         "format_version": EXPORT_FORMAT_VERSION,
@@ -178,24 +191,17 @@ def export_data(workflow: Workflow) -> dict:
         "workflow": {"name": workflow.name, "description": workflow.description},
         "endpoints": [
             {
-                "name": endpoint.name,
-                "base_url": endpoint.base_url,
-                "builtin": endpoint.is_builtin,
+                "name": name,
+                "base_url": base_url,
+                "builtin": is_builtin,
                 "trust_self_signed": False,
                 "auth_type": "none",
             }
-            for endpoint in endpoints
+            for name, base_url, is_builtin in endpoints
         ],
         "steps": [
-            {
-                "name": step.name,
-                "kind": step.kind,
-                "usages": [
-                    {"endpoint": usage.endpoint.name, "label": usage.label}
-                    for usage in step.usages.all()
-                ],
-            }
-            for step in steps
+            {"name": name, "kind": kind, "usages": usages_by_step.get(pk, [])}
+            for pk, name, kind in steps
         ],
     }
 
@@ -247,6 +253,18 @@ def _strings(value, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
             yield from _strings(item, (*path, index))
 
 
+def _collect_strings(value, texts: set[str]) -> None:
+    # Adds every string value, at any depth, to ``texts``.
+    if isinstance(value, str):
+        texts.add(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_strings(item, texts)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_strings(item, texts)
+
+
 def matches_secret(text: str, secret: str) -> bool:
     """Return whether ``text`` reveals ``secret`` under the export's rule.
 
@@ -261,29 +279,102 @@ def matches_secret(text: str, secret: str) -> bool:
 
 
 class _LeakScanner:
-    """Compares the export's strings with the workflow's stored secrets."""
+    """Compares the export's strings with the workflow's stored secrets.
+
+    Comparing every string with every secret takes time that grows with
+    the product of the two counts, which for a workflow of a thousand
+    endpoints is millions of comparisons. Instead, each distinct string is
+    looked up once: in a table of all secrets for equality, and, for the
+    secrets of at least `LEAK_SUBSTRING_MIN_LENGTH` characters, in a table
+    keyed by their first `LEAK_SUBSTRING_MIN_LENGTH` characters at each
+    position of the string. Both together find exactly what
+    `matches_secret` finds.
+    """
 
     def __init__(self, workflow: Workflow):
-        endpoints = Endpoint.objects.filter(workflow=workflow).select_related("auth")
+        # Plain values of only the columns that secret_values() reads: model
+        # instances of every column took twice as long to load in a profile.
+        # Each encrypted value is decrypted once, which is most of the
+        # scanner's time.
+        rows = (
+            AuthConfig.objects.filter(endpoint__workflow=workflow)
+            .order_by("-endpoint__is_builtin", "endpoint__name_key")
+            .values_list(
+                "endpoint__name",
+                "auth_type",
+                "params",
+                "secrets",
+                "access_token",
+                "refresh_token",
+            )
+        )
         self.secrets_by_endpoint = [
-            (endpoint.name, endpoint.auth.type.secret_values())
-            for endpoint in endpoints
+            (
+                name,
+                AuthConfig(
+                    auth_type=auth_type,
+                    params=params,
+                    secrets=secrets,
+                    access_token=access_token,
+                    refresh_token=refresh_token,
+                ).type.secret_values(),
+            )
+            for name, auth_type, params, secrets, access_token, refresh_token in rows
         ]
         self.all_secrets = [
             secret for _, secrets in self.secrets_by_endpoint for secret in secrets
         ]
+        # secret -> indexes of the endpoints that store it
+        self._exact: dict[str, set[int]] = {}
+        # first characters of a long secret -> (secret, endpoint index)
+        self._by_prefix: dict[str, list[tuple[str, int]]] = {}
+        for index, (_, secrets) in enumerate(self.secrets_by_endpoint):
+            for secret in secrets:
+                if not secret:
+                    continue
+                self._exact.setdefault(secret, set()).add(index)
+                if len(secret) >= LEAK_SUBSTRING_MIN_LENGTH:
+                    prefix = secret[:LEAK_SUBSTRING_MIN_LENGTH]
+                    self._by_prefix.setdefault(prefix, []).append((secret, index))
+
+    def matching_endpoints(self, text: str) -> list[str]:
+        """Return the names of the endpoints whose secrets ``text`` reveals.
+
+        In the order of the workflow's endpoints, as `matches_secret`
+        decides for each of their secrets.
+        """
+        indexes = set(self._exact.get(text, ()))
+        if self._by_prefix:
+            width = LEAK_SUBSTRING_MIN_LENGTH
+            for start in range(len(text) - width + 1):
+                for secret, index in self._by_prefix.get(
+                    text[start : start + width], ()
+                ):
+                    if text.startswith(secret, start):
+                        indexes.add(index)
+        return [self.secrets_by_endpoint[index][0] for index in sorted(indexes)]
 
     def findings(self, data: dict) -> list[LeakFinding]:
+        # Most exports contain no secret, so each distinct string is checked
+        # first, and the paths that locate a finding are walked only when
+        # one matched.
+        texts: set[str] = set()
+        _collect_strings(data, texts)
+        if not any(self.matching_endpoints(text) for text in texts):
+            return []
         found = []
+        matches_by_text: dict[str, list[str]] = {}
         for path, text in _strings(data):
-            for endpoint_name, secrets in self.secrets_by_endpoint:
-                if any(matches_secret(text, secret) for secret in secrets):
-                    found.append(
-                        LeakFinding(
-                            endpoint=self.shown_name(endpoint_name, "an endpoint"),
-                            location=self.location(path, data),
-                        )
+            matching = matches_by_text.get(text)
+            if matching is None:
+                matching = matches_by_text[text] = self.matching_endpoints(text)
+            for endpoint_name in matching:
+                found.append(
+                    LeakFinding(
+                        endpoint=self.shown_name(endpoint_name, "an endpoint"),
+                        location=self.location(path, data),
                     )
+                )
         return found
 
     def shown_name(self, name: str, kind: str) -> str:

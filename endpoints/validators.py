@@ -24,9 +24,14 @@ RESERVED_HEADER_NAMES = frozenset(
 )
 
 
+# The Unicode general category Cc, which the Unicode stability policy fixes
+# as exactly these 65 code points (C0 controls, DEL and C1 controls).
+_CONTROL_CHARACTER_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def has_control_characters(value: str) -> bool:
     """Return whether the text contains a Unicode control character."""
-    return any(unicodedata.category(char) == "Cc" for char in value)
+    return _CONTROL_CHARACTER_RE.search(value) is not None
 
 
 def strip_control_characters(value: str) -> str:
@@ -50,6 +55,9 @@ def first_invisible_character(value: str) -> str | None:
     U+200B, U+202E, U+2066 to U+2069 and U+FEFF), so two names that differ
     only by one look the same. U+200C and U+200D are not reported.
     """
+    if value.isascii():
+        # No ASCII character is in category Cf, and most names are ASCII.
+        return None
     for char in value:
         if (
             unicodedata.category(char) == "Cf"

@@ -7,6 +7,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 import endpoints.export
+from endpoints.auth.oauth.client import basic_client_credential
 from endpoints.export import EXPORT_FORMAT, EXPORT_FORMAT_VERSION
 from endpoints.models import ActivityEntry, Workflow
 from tests.conftest import (
@@ -18,6 +19,12 @@ from tests.conftest import (
     make_custom_header_endpoint,
     make_step,
     make_token_endpoint,
+)
+from tests.support.oauth import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    connect_directly,
+    make_code_endpoint,
 )
 
 EXPORTED_ENDPOINT_KEYS = {
@@ -381,3 +388,81 @@ def test_viewer_may_export(viewer_client, full_workflow):
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
+
+
+def test_leak_scanner_agrees_with_rule(workflow):
+    make_token_endpoint(workflow, name="Repeated", token="aaaaaaaab")
+    make_token_endpoint(workflow, name="Prefix", token="abcdefgh")
+    make_token_endpoint(workflow, name="Longer", token="abcdefghij")
+    make_token_endpoint(workflow, name="Short", token="short")
+    scanner = endpoints.export._LeakScanner(workflow)
+    texts = [
+        "aaaaaaaaaab",
+        "xaaaaaaaab",
+        "aaaaaaaa",
+        "abcdefgh",
+        "see abcdefghij",
+        "abcdefghi",
+        "short",
+        "shorter",
+        "",
+    ]
+
+    for text in texts:
+        expected = [
+            name
+            for name, secrets in scanner.secrets_by_endpoint
+            if any(endpoints.export.matches_secret(text, s) for s in secrets)
+        ]
+        assert scanner.matching_endpoints(text) == expected, text
+
+
+@pytest.mark.parametrize("field", ["access_token", "refresh_token", "basic"])
+def test_leak_check_finds_oauth_secrets(monkeypatch, workflow, provider, field):
+    endpoint = make_code_endpoint(workflow, provider, name="CRM")
+    access, refresh = connect_directly(endpoint, provider)
+    secret = {
+        "access_token": access,
+        "refresh_token": refresh,
+        "basic": basic_client_credential(CLIENT_ID, CLIENT_SECRET),
+    }[field]
+    original = endpoints.export.export_data
+
+    def export_data_with_secret(workflow):
+        data = original(workflow)
+        data["steps"] = [
+            {
+                "name": "Sync",
+                "kind": "flow_step",
+                "usages": [{"endpoint": "CRM", "label": f"x{secret}y"}],
+            }
+        ]
+        return data
+
+    monkeypatch.setattr(endpoints.export, "export_data", export_data_with_secret)
+
+    with pytest.raises(endpoints.export.ExportLeakError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert raised.value.endpoints == ["“CRM”"]
+    assert [finding.location for finding in raised.value.findings] == [
+        "a usage in “Sync”"
+    ]
+
+
+def test_leak_findings_in_endpoint_order(monkeypatch, workflow):
+    make_token_endpoint(workflow, name="Zeta", token="PLANTED-zeta-token-1")
+    make_token_endpoint(workflow, name="alpha", token="PLANTED-alpha-token-2")
+    original = endpoints.export.export_data
+
+    def export_data_with_secret(workflow):
+        data = original(workflow)
+        data["workflow"]["description"] = "PLANTED-zeta-token-1 PLANTED-alpha-token-2"
+        return data
+
+    monkeypatch.setattr(endpoints.export, "export_data", export_data_with_secret)
+
+    with pytest.raises(endpoints.export.ExportLeakError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert raised.value.endpoints == ["“alpha”", "“Zeta”"]

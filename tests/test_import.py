@@ -560,3 +560,22 @@ def test_command_reports_missing_file(tmp_path, db):
         call_command("import_workflow", str(tmp_path / "missing.json"))
 
     assert "Cannot read" in str(caught.value)
+
+
+def test_reject_lone_surrogate_in_key(export_dict):
+    content = as_bytes(export_dict).replace(b'"Notify"', b'"Notify", "\\udc00": 1', 1)
+
+    assert_rejected(content, "invalid_unicode")
+
+
+def test_reject_repeated_invalid_label_each_path(export_dict):
+    used = [index for index, step in enumerate(export_dict["steps"]) if step["usages"]]
+    for index in used:
+        export_dict["steps"][index]["usages"][0]["label"] = "bad\u200blabel"
+
+    error = assert_rejected(export_dict, "invisible_characters", name="Copy")
+
+    paths = {problem.path for problem in error.problems}
+    assert len(used) >= 2
+    for index in used:
+        assert f"steps[{index}].usages[0].label" in paths

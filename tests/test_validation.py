@@ -794,3 +794,27 @@ def test_workflow_form_has_error_summary(manager_client):
     summary = summary_of(response)
     assert "This page has 1 problem:" in summary
     assert '<a href="#id_name">Name</a>: This field is required.' in summary
+
+
+def test_control_characters_are_category_cc():
+    import sys
+    import unicodedata
+
+    from endpoints.validators import has_control_characters
+
+    mismatched = [
+        code_point
+        for code_point in range(sys.maxunicode + 1)
+        if has_control_characters(chr(code_point))
+        != (unicodedata.category(chr(code_point)) == "Cc")
+    ]
+
+    assert mismatched == []
+
+
+def test_invisible_characters_found_after_ascii():
+    from endpoints.validators import first_invisible_character
+
+    assert first_invisible_character("plain name") is None
+    assert first_invisible_character("plain\u200bname") == "\u200b"
+    assert first_invisible_character("نام\u200cها") is None

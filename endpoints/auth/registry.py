@@ -1,5 +1,6 @@
 """The list of auth types and lookups by key."""
 
+import threading
 from importlib import import_module
 
 from .base import AuthType
@@ -23,15 +24,25 @@ AUTH_TYPE_MODULES = (
 )
 
 _types: dict[str, type[AuthType]] = {}
+_load_lock = threading.Lock()
 
 
 def _load() -> dict[str, type[AuthType]]:
+    # The table is filled in a local dict and published whole, so that a
+    # thread never sees it half filled while another thread loads it.
+    global _types
     if not _types:
-        for module_path in AUTH_TYPE_MODULES:
-            auth_type = import_module(module_path).AUTH_TYPE
-            if auth_type.key in _types:
-                raise RuntimeError(f"Auth type key {auth_type.key!r} is used twice.")
-            _types[auth_type.key] = auth_type
+        with _load_lock:
+            if not _types:
+                loaded: dict[str, type[AuthType]] = {}
+                for module_path in AUTH_TYPE_MODULES:
+                    auth_type = import_module(module_path).AUTH_TYPE
+                    if auth_type.key in loaded:
+                        raise RuntimeError(
+                            f"Auth type key {auth_type.key!r} is used twice."
+                        )
+                    loaded[auth_type.key] = auth_type
+                _types = loaded
     return _types
 
 

@@ -10,6 +10,8 @@
 TLS trust, keeps a pooled client per endpoint, and raises an `EndpointError`
 subclass naming the stage that failed. `authenticate` returns an endpoint's
 current credential for scripts that must place it themselves.
+`open_endpoint` returns a session that loads the endpoint once for many
+requests.
 """
 
 from .api import authenticate, resolve_endpoint, send, send_through
@@ -35,6 +37,7 @@ from .errors import (
     TLSError,
     TokenRequestError,
 )
+from .session import EndpointSession, open_endpoint
 from .urls import join_url
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "DNSError",
     "EndpointError",
     "EndpointNotFoundError",
+    "EndpointSession",
     "InvalidPathError",
     "InvalidRequestError",
     "ReconnectNeededError",
@@ -60,6 +64,7 @@ __all__ = [
     "TokenRequestError",
     "authenticate",
     "join_url",
+    "open_endpoint",
     "resolve_endpoint",
     "send",
     "send_through",

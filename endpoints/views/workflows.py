@@ -1,11 +1,12 @@
 """Workflow pages: list, create, edit, delete, detail and export."""
 
 import logging
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
@@ -131,7 +132,12 @@ class WorkflowDeleteView(mixins.ConsolePermissionMixin, DeleteView):
 
 
 class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
-    """A workflow's endpoints (searchable, paginated) and its steps."""
+    """A workflow's endpoints (searchable, paginated) and its steps.
+
+    Each page of endpoints and of steps costs a fixed number of queries,
+    however large the workflow: the page's rows are selected first, and
+    their usage counts and usages are then read for those rows only.
+    """
 
     model = Workflow
     change_permission = mixins.CHANGE_ENDPOINT
@@ -154,7 +160,6 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
                 "auth__reconnect_needed",
                 "auth__awaiting_configuration",
             )
-            .annotate(usage_count=Count("usages"))
             .order_by("-is_builtin", "name_key", "pk")
         )
         if query:
@@ -164,18 +169,18 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
         endpoint_page = Paginator(endpoints, ENDPOINTS_PER_PAGE).get_page(
             self.request.GET.get("page")
         )
+        add_usage_counts(endpoint_page.object_list)
 
-        steps = Step.objects.filter(workflow=self.object).prefetch_related(
-            Prefetch(
-                "usages",
-                queryset=StepUsage.objects.select_related("endpoint").only(
-                    "label", "step_id", "endpoint__name", "endpoint__workflow_id"
-                ),
-            )
+        # Plain values: a model instance per step cost more than its row.
+        steps = (
+            Step.objects.filter(workflow=self.object)
+            .order_by("name_key", "pk")
+            .values_list("pk", "name", "kind", named=True)
         )
         step_page = Paginator(steps, STEPS_PER_PAGE).get_page(
             self.request.GET.get("steps_page")
         )
+        step_page.object_list = step_rows(step_page.object_list)
 
         # Imported endpoints stay on the checklist until their auth type is
         # chosen.
@@ -196,6 +201,63 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
             can_delete_workflow=self.request.user.has_perm(mixins.DELETE_WORKFLOW),
         )
         return context
+
+
+def add_usage_counts(endpoints) -> None:
+    """Set ``usage_count`` on each endpoint, with one query for all of them.
+
+    Counting in the page's query instead would group every usage of the
+    workflow before the page is cut out of the sorted rows.
+    """
+    endpoints = list(endpoints)
+    counts = dict(
+        StepUsage.objects.filter(endpoint__in=endpoints)
+        .order_by()
+        .values("endpoint_id")
+        .annotate(count=Count("pk"))
+        .values_list("endpoint_id", "count")
+    )
+    for endpoint in endpoints:
+        endpoint.usage_count = counts.get(endpoint.pk, 0)
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """A step as the workflow page lists it."""
+
+    pk: int
+    name: str
+    kind_label: str
+    # (label, endpoint name) pairs, sorted by label
+    usage_rows: list[tuple[str, str]]
+
+
+def step_rows(steps) -> list[StepRow]:
+    """Return rows for (pk, name, kind) values, with their usages.
+
+    One query reads the usages of every step on the page as plain values,
+    sorted by label, since model instances of a page's thousands of usages
+    would cost more than the rest of the page.
+    """
+    steps = list(steps)
+    rows: dict[int, list[tuple[str, str]]] = {step.pk: [] for step in steps}
+    usages = (
+        StepUsage.objects.filter(step__in=[step.pk for step in steps])
+        .order_by("step_id", "label")
+        .values_list("step_id", "label", "endpoint__name")
+    )
+    for step_id, label, endpoint_name in usages:
+        rows[step_id].append((label, endpoint_name))
+    kind_labels = dict(Step.Kind.choices)
+    return [
+        StepRow(
+            pk=step.pk,
+            name=step.name,
+            kind_label=str(kind_labels.get(step.kind, step.kind)),
+            usage_rows=rows[step.pk],
+        )
+        for step in steps
+    ]
 
 
 class WorkflowExportView(mixins.ConsolePermissionMixin, View):

@@ -1,0 +1,50 @@
+"""Benchmark results and the table they are printed as."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Result:
+    """One row: a case's figure, its floor, and whether it met its target.
+
+    ``ratio`` is figure / floor for timed cases; ``passed`` is decided by
+    the case, since each target has its own rule.
+    """
+
+    case: str
+    figure: str
+    floor: str
+    ratio: str
+    target: str
+    passed: bool
+
+
+def elapsed(function: Callable[[], object]) -> float:
+    """Run ``function`` once; return the wall-clock seconds it took."""
+    started = time.perf_counter()
+    function()
+    return time.perf_counter() - started
+
+
+def milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def table(results: list[Result]) -> str:
+    """Return the results as a Markdown table."""
+    header = ("case", "figure (median)", "floor (median)", "ratio", "target", "result")
+    rows = [header, ("---",) * len(header)]
+    rows += [
+        (
+            result.case,
+            result.figure,
+            result.floor,
+            result.ratio,
+            result.target,
+            "PASS" if result.passed else "MISS",
+        )
+        for result in results
+    ]
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
