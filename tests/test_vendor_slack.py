@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from endpoints.auth import registry
 from endpoints.models import ActivityEntry, AuthConfig, Endpoint
-from endpoints.runtime import APIResponseError, AuthenticationError, authenticate, send
+from endpoints.runtime import (
+    APIResponseError,
+    AuthenticationError,
+    authenticate,
+    open_endpoint,
+    send,
+)
 from tests.conftest import MANAGERS, error_codes, make_user
 from tests.support.oauth import start_connect
 from tests.support.pages import edit_form_data
@@ -421,3 +427,16 @@ def test_planted_secrets_appear_nowhere(workflow, provider, slack, caplog, super
     assert leaks(planted, details) == []
     assert leaks(planted, logged) == []
     assert "event=oauth_token_request" in logged
+
+
+def test_session_raises_api_errors(connected, workflow, slack):
+    slack.revoke_tokens()
+
+    with open_endpoint(workflow, "Chat") as chat:
+        unchecked = chat.send("POST", "/auth.test")
+        with pytest.raises(APIResponseError) as caught:
+            chat.send("POST", "/auth.test", raise_api_errors=True)
+
+    assert unchecked.status_code == 200
+    assert unchecked.json()["ok"] is False
+    assert caught.value.api_error == "token_revoked"

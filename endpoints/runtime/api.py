@@ -183,7 +183,14 @@ def send_through(
     """Send a request through an endpoint object; see `send`."""
     call = EndpointCall(endpoint, timeout=timeout, acting_user=acting_user, actor=actor)
     return send_with_call(
-        call, method, path, params=params, headers=headers, json=json, content=content
+        call,
+        method,
+        path,
+        params=params,
+        headers=headers,
+        json=json,
+        content=content,
+        raise_api_errors=raise_api_errors,
     )
 
 
@@ -196,6 +203,7 @@ def send_with_call(
     headers: Headers | None = None,
     json: Any = None,
     content: bytes | str | None = None,
+    raise_api_errors: bool = False,
 ) -> httpx2.Response:
     """Send a request with an `EndpointCall` that may be used again."""
     method = method.upper()

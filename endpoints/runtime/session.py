@@ -79,6 +79,7 @@ class EndpointSession:
         headers: Headers | None = None,
         json: Any = None,
         content: bytes | str | None = None,
+        raise_api_errors: bool = False,
     ) -> httpx2.Response:
         """Send a request through the endpoint, with the arguments of send."""
         arguments = {
@@ -86,6 +87,7 @@ class EndpointSession:
             "headers": headers,
             "json": json,
             "content": content,
+            "raise_api_errors": raise_api_errors,
         }
         response = send_with_call(self._call, method, path, **arguments)
         if response.status_code != UNAUTHORIZED or not self.reload():
