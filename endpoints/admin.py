@@ -6,6 +6,7 @@ settings are changed on the console's endpoint page, where the auth type's
 form validates them.
 """
 
+import copy
 import io
 import logging
 import zipfile
@@ -31,6 +32,7 @@ from .models import (
     StepUsage,
     Workflow,
 )
+from .origins import new_credential_origin
 
 logger = logging.getLogger(__name__)
 
@@ -271,7 +273,29 @@ class EndpointAdminForm(forms.ModelForm):
                 code="edit_conflict",
                 params={"loaded": loaded, "current": current},
             )
+        self._check_credential_origin(cleaned)
         return cleaned
+
+    def _check_credential_origin(self, cleaned) -> None:
+        # The admin cannot take secrets, so every stored one is kept, and a
+        # base URL that moves them to another origin must be saved on the
+        # console's endpoint page with the secrets typed again.
+        if "base_url" not in cleaned or not hasattr(self.instance, "auth"):
+            return
+        submitted = copy.copy(self.instance)
+        submitted.base_url = cleaned["base_url"]
+        auth_type = self.instance.auth.type
+        kept = auth_type.get_form().stored_secret_labels()
+        change = new_credential_origin(
+            self.instance, auth_type, submitted, auth_type, kept
+        )
+        if change is not None:
+            self.add_error(
+                "base_url",
+                change.message("save the endpoint for")
+                + " Secrets are typed on the console's endpoint page, so change "
+                "the base URL there.",
+            )
 
 
 @admin.register(Endpoint)

@@ -199,7 +199,7 @@ def console_client(manager):
 def test_stale_admin_save_rejected(admin_client, console_client, endpoint):
     stale = admin_endpoint_data(endpoint, name="Admin name")
     console_data = endpoint_form_data(
-        endpoint, base_url="https://console.example.test/api"
+        endpoint, base_url="https://tickets.example.test/console"
     )
     assert (
         console_client.post(endpoint.get_absolute_url(), console_data).status_code
@@ -215,7 +215,7 @@ def test_stale_admin_save_rejected(admin_client, console_client, endpoint):
     assert b"Someone else saved this endpoint" in response.content
     endpoint.refresh_from_db()
     assert endpoint.name == "Tickets"
-    assert endpoint.base_url == "https://console.example.test/api"
+    assert endpoint.base_url == "https://tickets.example.test/console"
     assert endpoint.version == 2
 
 

@@ -25,11 +25,13 @@ def second_client(other_manager):
 def raced(first_client, second_client, endpoint):
     """Both users load version 1. The first saves a new base URL, then the
     second submits a new name and base URL of their own."""
-    first_data = endpoint_form_data(endpoint, base_url="https://first.example.test/api")
+    first_data = endpoint_form_data(
+        endpoint, base_url="https://tickets.example.test/first"
+    )
     second_data = endpoint_form_data(
         endpoint,
         name="Second name",
-        base_url="https://second.example.test/api",
+        base_url="https://tickets.example.test/second",
         **{"auth-username": "svc", "auth-preemptive": None},
     )
     first_response = first_client.post(endpoint.get_absolute_url(), first_data)
@@ -52,7 +54,7 @@ def test_second_save_rejected_with_conflict(raced):
 def test_first_change_stays_stored(raced, endpoint):
     stored = Endpoint.objects.get(pk=endpoint.pk)
 
-    assert stored.base_url == "https://first.example.test/api"
+    assert stored.base_url == "https://tickets.example.test/first"
     assert stored.name == "Tickets"
     assert stored.version == 2
     assert stored.auth.params["preemptive"] is True
@@ -64,9 +66,9 @@ def test_form_keeps_second_users_values(raced):
     form = second_response.context["endpoint_form"]
     content = second_response.content.decode()
     assert form["name"].value() == "Second name"
-    assert form["base_url"].value() == "https://second.example.test/api"
+    assert form["base_url"].value() == "https://tickets.example.test/second"
     assert 'value="Second name"' in content
-    assert 'value="https://second.example.test/api"' in content
+    assert 'value="https://tickets.example.test/second"' in content
 
 
 def test_auth_form_keeps_second_users_values(raced):
@@ -102,8 +104,8 @@ def test_conflict_table_shows_both_base_urls(raced):
     _, second_response = raced
 
     assert conflict_row(second_response, "Base URL") == (
-        "https://first.example.test/api",
-        "https://second.example.test/api",
+        "https://tickets.example.test/first",
+        "https://tickets.example.test/second",
     )
 
 
@@ -128,14 +130,14 @@ def test_conflict_table_rendered_side_by_side(raced):
     _, second_response = raced
 
     content = second_response.content.decode()
-    assert "<td><code>https://first.example.test/api</code></td>" in content
-    assert "<td><code>https://second.example.test/api</code></td>" in content
+    assert "<td><code>https://tickets.example.test/first</code></td>" in content
+    assert "<td><code>https://tickets.example.test/second</code></td>" in content
 
 
 def test_conflict_table_describes_secrets_only(first_client, second_client, endpoint):
     first_client.post(
         endpoint.get_absolute_url(),
-        endpoint_form_data(endpoint, base_url="https://first.example.test/api"),
+        endpoint_form_data(endpoint, base_url="https://tickets.example.test/first"),
     )
     data = endpoint_form_data(endpoint, **{"auth-password_0": "PLANTED-race-pw-3434"})
 
@@ -158,7 +160,7 @@ def test_resubmit_after_conflict_overwrites(raced, second_client, endpoint):
     _, second_response = raced
     stored = Endpoint.objects.get(pk=endpoint.pk)
     data = endpoint_form_data(
-        stored, name="Second name", base_url="https://second.example.test/api"
+        stored, name="Second name", base_url="https://tickets.example.test/second"
     )
 
     response = second_client.post(endpoint.get_absolute_url(), data)
@@ -180,7 +182,7 @@ def test_conflict_records_one_change(raced, endpoint):
 def test_conflict_does_not_echo_typed_secret(first_client, second_client, endpoint):
     first_client.post(
         endpoint.get_absolute_url(),
-        endpoint_form_data(endpoint, base_url="https://first.example.test/api"),
+        endpoint_form_data(endpoint, base_url="https://tickets.example.test/first"),
     )
     data = endpoint_form_data(
         endpoint,
@@ -216,7 +218,7 @@ def test_conflict_without_typed_secret_keeps_all(raced):
 def test_conflict_asks_to_retype_typed_secret(first_client, second_client, endpoint):
     first_client.post(
         endpoint.get_absolute_url(),
-        endpoint_form_data(endpoint, base_url="https://first.example.test/api"),
+        endpoint_form_data(endpoint, base_url="https://tickets.example.test/first"),
     )
     data = endpoint_form_data(
         endpoint,

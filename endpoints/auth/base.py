@@ -169,6 +169,21 @@ class AuthForm(forms.Form):
             and self.secret_is_set(name)
         ]
 
+    def stored_secret_labels(self) -> list[str]:
+        """Return the labels of the secret fields that have a stored value.
+
+        Only fields that apply to the stored settings count. A save path
+        that cannot take typed secrets, such as the admin, keeps all of them.
+        """
+        hidden = self.hidden_fields_for_data()
+        return [
+            str(self[name].label)
+            for name, form_field in self.fields.items()
+            if isinstance(form_field, SecretField)
+            and name not in hidden
+            and self.secret_is_set(name)
+        ]
+
     def full_clean(self):
         # A field that does not apply is neither required nor validated, and
         # `apply` removes its stored value.

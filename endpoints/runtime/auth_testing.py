@@ -9,7 +9,8 @@ origin that the credentials went to.
 Stored secrets go only to the origin they were saved for: when the form
 names another one (`AuthType.credential_url`), `refuse_new_origin` stops
 the test until the secrets are typed again. Otherwise anyone allowed to
-test could send them to a host of their choice without knowing them.
+test could send them to a host of their choice without knowing them. The
+rule is in `endpoints.origins`, which saving the endpoint follows too.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.utils import timezone
 
 from endpoints.auth.base import BODY_EXCERPT_CHARS, AuthTestResult
 from endpoints.models import ActivityEntry, AuthConfig, Endpoint
+from endpoints.origins import new_credential_origin, origin_of
 from endpoints.redaction import redact_excerpt
 
 from .api import EndpointCall
@@ -88,28 +89,19 @@ def refuse_new_origin(
     test may run. Otherwise returns the refusal, records it in the activity
     stream and sends nothing.
     """
-    saved = origin_of(stored.auth.type.credential_url(stored))
-    target = origin_of(auth_type.credential_url(endpoint))
-    if not kept_secrets or saved == target:
+    change = new_credential_origin(
+        stored, stored.auth.type, endpoint, auth_type, kept_secrets
+    )
+    if change is None:
         return None
 
-    names = " and ".join(label.lower() for label in kept_secrets)
-    if len(kept_secrets) == 1:
-        message = (
-            f"The stored {names} was saved for {saved} and is sent only there. "
-            f"Type it again to test against {target}."
-        )
-    else:
-        message = (
-            f"The stored {names} were saved for {saved} and are sent only there. "
-            f"Type them again to test against {target}."
-        )
+    message = change.message("test against")
     result = AuthTestResult(ok=False, message=message, attempted=False)
     call = EndpointCall(endpoint, auth_type=auth_type, actor=actor, persist=False)
     call.record(
         ActivityEntry.Event.TESTED,
         ActivityEntry.Outcome.FAILURE,
-        f"Test Authentication against {target} was not run: {message}",
+        f"Test Authentication against {change.target} was not run: {message}",
     )
     logger.info(
         "event=auth_test_refused endpoint_id=%s reason=new_origin actor_id=%s",
@@ -117,25 +109,6 @@ def refuse_new_origin(
         getattr(actor, "pk", None),
     )
     return result
-
-
-def origin_of(url: str) -> str:
-    """Return a URL's origin as ``scheme://host:port``, port filled in.
-
-    IPv6 hosts are in brackets; a URL without a host is returned as it is.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname
-    if not host:
-        return url
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    scheme = parts.scheme.lower()
-    port = port or {"http": 80, "https": 443}.get(scheme)
-    shown_host = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{shown_host}:{port}" if port else f"{scheme}://{shown_host}"
 
 
 def _record(call: EndpointCall, result: AuthTestResult) -> None:

@@ -25,6 +25,11 @@ from ..models import (
     StepUsage,
     Workflow,
 )
+from ..origins import (
+    CredentialOriginChange,
+    new_credential_origin,
+    origin_change_details,
+)
 from ..runtime.tls import info_from_pem
 from . import conflicts, mixins
 
@@ -242,6 +247,22 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         if not (endpoint_form.is_valid() and auth_form.is_valid()):
             return self.render_forms(endpoint_form, auth_form)
 
+        # The endpoint as stored (self.object) against the submitted values,
+        # before apply() overwrites the stored settings.
+        submitted_type = config.type.with_form_values(auth_form)
+        origin_change = new_credential_origin(
+            self.object,
+            config.type,
+            form_instance,
+            submitted_type,
+            auth_form.kept_secret_labels(),
+        )
+        if origin_change is not None:
+            return self.render_new_origin(endpoint_form, auth_form, origin_change)
+        origin_details = origin_change_details(
+            self.object, config.type, form_instance, submitted_type
+        )
+
         expected_version = endpoint_form.cleaned_data.get("version") or 0
         changes = changed_labels(endpoint_form, auth_form)
         if self.chosen_type is not None:
@@ -263,7 +284,9 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                         ActivityEntry.Event.CHANGED,
                         actor=request.user,
                         endpoint=endpoint,
-                        detail="Changed: " + ", ".join(changes) + ".",
+                        detail=" ".join(
+                            ["Changed: " + ", ".join(changes) + ".", *origin_details]
+                        ),
                     )
         except EditConflictError:
             return self.render_conflict(endpoint_form, auth_form)
@@ -300,6 +323,34 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         else:
             messages.info(request, f"Endpoint “{endpoint.name}” has no changes.")
         return redirect(endpoint)
+
+    def render_new_origin(
+        self, endpoint_form, auth_form, change: CredentialOriginChange
+    ):
+        """Reject a save that would send kept secrets to a new origin.
+
+        The form comes back with every typed value except the secrets, which
+        are never rendered, so the error names those to type again.
+        """
+        message = change.message("save the endpoint for")
+        typed = [
+            label
+            for label in auth_form.typed_secret_labels()
+            if label not in change.kept_secrets
+        ]
+        if typed:
+            message += (
+                " Type "
+                + ", ".join(label.lower() for label in typed)
+                + " again too: secret values are never shown again."
+            )
+        auth_form.add_error(None, message)
+        logger.info(
+            "event=endpoint_save_rejected endpoint_id=%s reason=new_origin actor_id=%s",
+            self.object.pk,
+            self.request.user.pk,
+        )
+        return self.render_forms(endpoint_form, auth_form)
 
     def render_conflict(self, endpoint_form, auth_form):
         current = Endpoint.objects.select_related("auth").get(pk=self.object.pk)

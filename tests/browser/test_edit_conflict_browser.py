@@ -56,14 +56,16 @@ def test_second_save_shows_both_versions(
     second.goto(endpoint.get_absolute_url())
 
     # The first manager saves a new base URL.
-    page.get_by_role("textbox", name="Base URL").fill("https://first.example.test/api")
+    page.get_by_role("textbox", name="Base URL").fill(
+        "https://tickets.example.test/first"
+    )
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Endpoint “Tickets” saved.")).to_be_visible()
 
     # The second, still on version 1, renames it and types a new password.
     second.get_by_role("textbox", name="Name", exact=True).fill("Ticket desk")
     second.get_by_role("textbox", name="Base URL").fill(
-        "https://second.example.test/api"
+        "https://tickets.example.test/second"
     )
     field_labelled(second, "Password").fill(SECOND_PASSWORD)
     second.get_by_label("Preemptive").uncheck()
@@ -77,8 +79,8 @@ def test_second_save_shows_both_versions(
     ).to_be_visible()
     assert conflict_cells(second, "Name Differs") == ["Tickets", "Ticket desk"]
     assert conflict_cells(second, "Base URL Differs") == [
-        "https://first.example.test/api",
-        "https://second.example.test/api",
+        "https://tickets.example.test/first",
+        "https://tickets.example.test/second",
     ]
     assert conflict_cells(second, "Preemptive Differs") == ["On", "Off"]
     assert conflict_cells(second, "Password Differs") == [
@@ -91,7 +93,7 @@ def test_second_save_shows_both_versions(
         "Ticket desk"
     )
     expect(second.get_by_role("textbox", name="Base URL")).to_have_value(
-        "https://second.example.test/api"
+        "https://tickets.example.test/second"
     )
     expect(second.get_by_label("Preemptive")).not_to_be_checked()
     assert_accessible(second)
@@ -100,7 +102,7 @@ def test_second_save_shows_both_versions(
     stored = Endpoint.objects.get(pk=endpoint.pk)
     assert (stored.name, stored.base_url, stored.version) == (
         "Tickets",
-        "https://first.example.test/api",
+        "https://tickets.example.test/first",
         2,
     )
 
@@ -112,7 +114,7 @@ def test_second_save_shows_both_versions(
     stored.refresh_from_db()
     assert (stored.name, stored.base_url, stored.version) == (
         "Ticket desk",
-        "https://second.example.test/api",
+        "https://tickets.example.test/second",
         3,
     )
     assert stored.auth.params["preemptive"] is False
