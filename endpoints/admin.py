@@ -273,22 +273,27 @@ class EndpointAdminForm(forms.ModelForm):
                 code="edit_conflict",
                 params={"loaded": loaded, "current": current},
             )
-        self._check_credential_origin(cleaned)
         return cleaned
 
-    def _check_credential_origin(self, cleaned) -> None:
+    def _post_clean(self):
+        # After the model's validators, so that a base URL they reject (such
+        # as a blocked address) gets their error rather than this one.
+        super()._post_clean()
+        if self.instance.pk and not self.has_error("base_url"):
+            self._check_credential_origin()
+
+    def _check_credential_origin(self) -> None:
         # The admin cannot take secrets, so every stored one is kept, and a
         # base URL that moves them to another origin must be saved on the
         # console's endpoint page with the secrets typed again.
-        if "base_url" not in cleaned or not hasattr(self.instance, "auth"):
+        if "base_url" not in self.cleaned_data or not hasattr(self.instance, "auth"):
             return
+        stored = Endpoint.objects.get(pk=self.instance.pk)
         submitted = copy.copy(self.instance)
-        submitted.base_url = cleaned["base_url"]
+        submitted.base_url = self.cleaned_data["base_url"]
         auth_type = self.instance.auth.type
         kept = auth_type.get_form().stored_secret_labels()
-        change = new_credential_origin(
-            self.instance, auth_type, submitted, auth_type, kept
-        )
+        change = new_credential_origin(stored, auth_type, submitted, auth_type, kept)
         if change is not None:
             self.add_error(
                 "base_url",

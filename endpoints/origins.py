@@ -64,9 +64,9 @@ def new_credential_origin(
     the submitted configuration keeps. Returns None when nothing is kept or
     the origin of `AuthType.credential_url` is the same.
 
-    NOTE: only secret fields count. A stored OAuth 2.0 access token is not
-    one, so a new base URL with the same token URL keeps it, and the next
-    request sends it to the new base URL.
+    Only secret fields count. A stored OAuth 2.0 access token is not one:
+    the endpoint page clears the stored tokens when the base URL moves to
+    another origin.
     """
     saved = origin_of(stored_type.credential_url(stored))
     target = origin_of(auth_type.credential_url(endpoint))

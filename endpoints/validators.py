@@ -252,6 +252,23 @@ def _check_host(hostname: str, netloc: str) -> None:
             code="invalid_host",
             params={"char": symbol},
         )
+    # IDNA maps compatibility forms such as the full-width "ｅ" to "e", so
+    # such a host reaches the plain-letter host while it is stored and shown
+    # as typed: a look-alike of another endpoint's host.
+    look_alike = next(
+        (char for char in hostname if unicodedata.normalize("NFKC", char) != char),
+        None,
+    )
+    if look_alike is not None:
+        raise ValidationError(
+            "Write “%(char)s” in the host name as “%(plain)s”; the host name "
+            "must use the plain form of each character.",
+            code="invalid_host",
+            params={
+                "char": look_alike,
+                "plain": unicodedata.normalize("NFKC", look_alike),
+            },
+        )
     try:
         ascii_host = hostname.encode("idna").decode("ascii")
     except UnicodeError:

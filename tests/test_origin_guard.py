@@ -257,6 +257,41 @@ def test_oauth_token_url_activity_origins(
     assert CLIENT_SECRET not in entry.detail
 
 
+def test_oauth_new_base_origin_clears_tokens(
+    manager_client, workflow, provider, start_server
+):
+    endpoint = make_code_endpoint(workflow, provider)
+    callback(manager_client, consent(start_connect(manager_client, endpoint)))
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.access_token
+    new_server = start_server()
+
+    response = save(manager_client, endpoint, base_url=new_server.url(path="/api"))
+
+    assert response.status_code == 302
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.access_token == ""
+    assert endpoint.auth.refresh_token == ""
+    entry = ActivityEntry.objects.get(event=ActivityEntry.Event.CHANGED)
+    assert "The stored tokens were cleared" in entry.detail
+    with pytest.raises(EndpointError):
+        send(workflow, "CRM", "GET", "/items")
+    assert new_server.requests == []
+
+
+def test_oauth_same_base_origin_keeps_tokens(manager_client, workflow, provider):
+    endpoint = make_code_endpoint(workflow, provider)
+    callback(manager_client, consent(start_connect(manager_client, endpoint)))
+    endpoint.auth.refresh_from_db()
+    token = endpoint.auth.access_token
+
+    response = save(manager_client, endpoint, base_url=provider.url("/other"))
+
+    assert response.status_code == 302
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.access_token == token
+
+
 # -- A vendor type: Salesforce with a custom token URL
 
 

@@ -87,6 +87,8 @@ BAD_BASE_URLS = [
     ("http://127.0.0.1./", "invalid_host"),
     ("http://api.example.123/", "invalid_host"),
     ("https://🙂.example.test/", "invalid_host"),
+    ("http://\uff45xample.test/", "invalid_host"),
+    ("https://tickets.\u2460.example.test/", "invalid_host"),
     ("https://tickets.example.test/<script>", "invalid_characters"),
     ("https://tickets.example.test/a>b", "invalid_characters"),
     ('https://tickets.example.test/a"b', "invalid_characters"),

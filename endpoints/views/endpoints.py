@@ -29,6 +29,7 @@ from ..origins import (
     CredentialOriginChange,
     new_credential_origin,
     origin_change_details,
+    origin_of,
 )
 from ..runtime.tls import info_from_pem
 from . import conflicts, mixins
@@ -276,6 +277,18 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                 endpoint.save_version(expected_version)
                 # Asked before apply(), which overwrites the stored settings.
                 clear_connection = auth_form.clears_tokens()
+                # A stored access token is no secret field, so the origin
+                # rule above lets it through; it would otherwise be sent to
+                # the new base URL's origin by the next request.
+                tokens_moved = bool(config.access_token) and origin_of(
+                    self.object.base_url
+                ) != origin_of(endpoint.base_url)
+                if tokens_moved:
+                    clear_connection = True
+                    origin_details.append(
+                        "The stored tokens were cleared because the base URL "
+                        "moved to another origin."
+                    )
                 auth_form.apply(config)
                 discarded = discard_unused_unreadable_tokens(config)
                 config.save_settings(clear_connection=clear_connection or discarded)
