@@ -380,7 +380,14 @@ def test_endpoint_page_shows_pinned_fingerprint(
 @pytest.mark.parametrize(
     ("change", "cleared"),
     [
-        ({"base_url": "https://elsewhere.example.test/api"}, True),
+        # The token is typed again, since a stored one stays at its origin.
+        (
+            {
+                "base_url": "https://elsewhere.example.test/api",
+                "auth-token_0": "PLANTED-retyped-token-41c2",
+            },
+            True,
+        ),
         ({"trust_self_signed": None}, True),
         ({"name": "Renamed"}, False),
     ],
