@@ -32,7 +32,7 @@ class NoClientErrorTraceback(logging.Filter):
     """Drop the traceback of records about responses below status 500.
 
     ``django.request`` logs a 403 or 404 with the exception that caused it,
-    which says nothing that the message does not. Server errors keep it.
+    which adds nothing to the message. Server errors keep it.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

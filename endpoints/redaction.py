@@ -54,7 +54,7 @@ _HTML_ESCAPES = {
 # longer matches. Longer than every encoding of the longest secret that the
 # forms accept (4,096 characters, 12 each when percent-encoded).
 EXCERPT_MARGIN_CHARS = 64 * 1024
-# Where a short secret may start and end to count as a whole value.
+# Boundaries at which a short secret counts as a whole value.
 _VALUE_START = r"(?:^|(?<=[\n\r=\"'`])|(?<=:)|(?<=: ))"
 _VALUE_END = r"(?=$|[\n\r&;\"'`])"
 _WORD_RUN_RE = re.compile(r"[A-Za-z0-9]+")

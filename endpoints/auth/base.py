@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from endpoints.runtime.context import RequestContext
 
 
-# The characters of the target's answer that Test Authentication shows.
+# The characters of the target's response body that Test Authentication shows.
 BODY_EXCERPT_CHARS = 300
 
 
@@ -352,7 +352,7 @@ class AuthType:
         """Raise `APIResponseError` when the response body reports a failure.
 
         The runtime calls this only when the caller passes
-        ``raise_api_errors=True``. Types whose API answers errors with a
+        ``raise_api_errors=True``. Types whose API returns errors with a
         success status (Slack's ``"ok": false``) override it; by default
         every response passes.
         """

@@ -15,7 +15,7 @@ matter here:
   the login host. A response without it, or with one that is not https, is
   an error: the console never falls back to the login host.
 - It has no ``expires_in`` and no refresh token. A session lasts until the
-  org's timeout, and the API then answers 401 with ``INVALID_SESSION_ID``.
+  org's timeout, and the API then returns 401 with ``INVALID_SESSION_ID``.
   The console makes one new password grant, takes the new ``instance_url``
   and sends the request once more, to the new host.
 """

@@ -46,7 +46,7 @@ SECRET_MAX_LENGTH = 4096
 # The minimum length of secrets that a provider issues, tokens and client
 # secrets, which are far longer in practice. Passwords and an ID value may
 # be shorter, since some systems have such. Redaction replaces a value under
-# this length only where it stands as a whole value (see
+# this length only where it is a whole value (see
 # endpoints.redaction), so that nobody can read it off from where the
 # markers fall.
 ISSUED_SECRET_MIN_LENGTH = SUBSTRING_MIN_LENGTH

@@ -6,7 +6,7 @@ for a bot token (``xoxb-``). That token does not expire unless the app has
 token rotation turned on. Then the response carries ``expires_in`` and a
 refresh token, which the console uses as for any OAuth 2.0 type.
 
-Slack answers failures with HTTP 200 and ``{"ok": false, "error": "<code>"}``
+Slack returns failures with HTTP 200 and ``{"ok": false, "error": "<code>"}``
 on every method, the token exchange included. `slack_error` reads that
 shape, so the token exchange, Test Authentication (``auth.test``) and, when
 the caller passes ``raise_api_errors=True`` to the runtime, every request

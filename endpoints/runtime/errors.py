@@ -269,7 +269,7 @@ class ResponseError(EndpointError):
 class APIResponseError(ResponseError):
     """The target reported a failure in the body of a successful response.
 
-    Slack's Web API, for one, answers errors with 200 OK and
+    Slack's Web API, for one, returns errors with 200 OK and
     ``{"ok": false, "error": "<code>"}``. The runtime raises this only when
     the caller asks for it (``raise_api_errors``). ``api_error`` is the
     target's error code and ``status_code`` the HTTP status.
