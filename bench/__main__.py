@@ -90,7 +90,7 @@ def main() -> int:
                 "DATABASE_URL to a PostgreSQL database.\n"
             )
     sys.stdout.write(table(results) + "\n")
-    return 0 if all(result.passed for result in results) else 1
+    return 0 if all(result.passed is not False for result in results) else 1
 
 
 def run_sqlite_cases(arguments, environment, folder: Path) -> list[Result]:

@@ -10,7 +10,8 @@ class Result:
     """One row: a case's figure, its floor, and whether it met its target.
 
     ``ratio`` is figure / floor for timed cases; ``passed`` is decided by
-    the case, since each target has its own rule.
+    the case, since each target has its own rule, and is None for a row
+    that is shown for information and has no target.
     """
 
     case: str
@@ -18,7 +19,7 @@ class Result:
     floor: str
     ratio: str
     target: str
-    passed: bool
+    passed: bool | None
 
 
 def elapsed(function: Callable[[], object]) -> float:
@@ -43,8 +44,14 @@ def table(results: list[Result]) -> str:
             result.floor,
             result.ratio,
             result.target,
-            "PASS" if result.passed else "MISS",
+            _verdict(result.passed),
         )
         for result in results
     ]
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def _verdict(passed: bool | None) -> str:
+    if passed is None:
+        return "-"
+    return "PASS" if passed else "MISS"

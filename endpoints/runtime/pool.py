@@ -14,8 +14,7 @@ import atexit
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING
@@ -24,6 +23,7 @@ import httpx2
 from django.conf import settings
 
 from .network import NetworkGuard
+from .settings_cache import runtime_settings
 from .tls import build_ssl_context
 from .transport import GuardedTransport
 
@@ -83,10 +83,7 @@ def client_key(endpoint: Endpoint) -> tuple:
         endpoint.updated_at,
         endpoint.trust_self_signed,
         endpoint.pinned_certificate_sha256 if endpoint.trust_self_signed else "",
-        settings.ENDPOINT_CA_BUNDLE,
-        tuple(settings.ENDPOINT_BLOCKED_NETWORKS),
-        settings.ENDPOINT_RESOLVER,
-        settings.ENDPOINT_MAX_RESPONSE_BYTES,
+        runtime_settings().client_settings,
     )
 
 
@@ -108,31 +105,21 @@ class ClientPool:
 
     @property
     def max_clients(self) -> int:
-        return self._max_clients or settings.ENDPOINT_CLIENT_POOL_SIZE
+        return self._max_clients or runtime_settings().client_pool_size
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    @contextmanager
-    def lease(self, endpoint: Endpoint) -> Iterator[httpx2.Client]:
-        """Yield the endpoint's pooled client, building it when needed.
+    def lease(self, endpoint: Endpoint) -> AbstractContextManager[httpx2.Client]:
+        """Return a context manager that yields the endpoint's pooled client.
 
-        Unsaved endpoints (Test Authentication on a new endpoint's form) get
-        a client of their own that is closed afterwards.
+        The client is built when needed. Unsaved endpoints (Test
+        Authentication on a new endpoint's form) get a client of their own
+        that is closed afterwards.
         """
         if endpoint.pk is None:
-            client = build_client(endpoint)
-            try:
-                yield client
-            finally:
-                client.close()
-            return
-
-        entry = self._acquire(endpoint)
-        try:
-            yield entry.client
-        finally:
-            self._release(entry)
+            return OneOffClient(endpoint)
+        return _Lease(self, endpoint)
 
     def _acquire(self, endpoint: Endpoint) -> _Entry:
         key = client_key(endpoint)
@@ -166,6 +153,8 @@ class ClientPool:
 
     def _evict_idle(self) -> None:
         excess = len(self._entries) - self.max_clients
+        if excess <= 0:
+            return
         for endpoint_id in list(self._entries):
             if excess <= 0:
                 break
@@ -181,6 +170,38 @@ class ClientPool:
             self._entries.clear()
             for entry in entries:
                 self._retire(entry)
+
+
+class _Lease:
+    """The context of `ClientPool.lease` for a saved endpoint."""
+
+    # A class, not @contextmanager, because every request leases a client
+    # and a generator-based manager costs more to enter and leave.
+    __slots__ = ("_entry", "_endpoint", "_pool")
+
+    def __init__(self, pool: ClientPool, endpoint: Endpoint):
+        self._pool = pool
+        self._endpoint = endpoint
+
+    def __enter__(self) -> httpx2.Client:
+        self._entry = self._pool._acquire(self._endpoint)
+        return self._entry.client
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pool._release(self._entry)
+
+
+class OneOffClient:
+    """A client of its own for one use, closed afterwards."""
+
+    def __init__(self, endpoint: Endpoint, trusted_pem: str | None = None):
+        self._client = build_client(endpoint, trusted_pem)
+
+    def __enter__(self) -> httpx2.Client:
+        return self._client
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._client.close()
 
 
 clients = ClientPool()

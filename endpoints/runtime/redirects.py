@@ -20,12 +20,11 @@ def send_following_redirects(
     client: httpx2.Client, request: httpx2.Request, auth: httpx2.Auth | None
 ) -> httpx2.Response:
     """Send ``request`` with ``auth`` and follow same-origin redirects."""
-    origin = request.url.origin
     history: list[httpx2.Response] = []
     response = client.send(request, auth=auth)
     while response.next_request is not None:
         next_request = response.next_request
-        if next_request.url.origin != origin:
+        if next_request.url.origin != request.url.origin:
             response.close()
             target = next_request.url
             port = target.port or _default_port(target)
