@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .results import Result, milliseconds
+from .results import Result, milliseconds, paired_ratio
 from .seed import SEARCH_TERM, Seeded
 from .server import Gunicorn
 
@@ -81,9 +81,9 @@ def run_page_cases(server: Gunicorn, manager, admin, large: Seeded, rounds: int)
 
     median = {name: statistics.median(values) for name, values in samples.items()}
     rows = f"{large.endpoint_count:,} endpoints, {large.usage_count:,} usages"
-    speedup = median["admin"] / median["page"]
-    over_fixed = median["page"] / median["fixed"]
-    search_ratio = median["search"] / median["page"]
+    speedup = paired_ratio(samples["admin"], samples["page"])
+    over_fixed = paired_ratio(samples["page"], samples["fixed"])
+    search_ratio = paired_ratio(samples["search"], samples["page"])
     memory_ratio = rss_after / rss_one_request
     return [
         Result(

@@ -1,5 +1,6 @@
 """Benchmark results and the table they are printed as."""
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,16 @@ def elapsed(function: Callable[[], object]) -> float:
     started = time.perf_counter()
     function()
     return time.perf_counter() - started
+
+
+def paired_ratio(figures: list[float], floors: list[float]) -> float:
+    """Return the median of figure / floor over runs made in the same round.
+
+    Each figure and its floor were measured one after the other, so a change
+    in the machine's load between rounds affects both alike.
+    """
+    pairs = zip(figures, floors, strict=True)
+    return statistics.median(figure / floor for figure, floor in pairs)
 
 
 def milliseconds(seconds: float) -> str:

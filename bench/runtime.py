@@ -15,7 +15,7 @@ import httpx2
 
 from endpoints.runtime import open_endpoint
 
-from .results import Result, milliseconds
+from .results import Result, milliseconds, paired_ratio
 from .server import REPOSITORY
 
 WORKFLOW = "Benchmark runtime"
@@ -79,12 +79,7 @@ CASES = (
 
 
 def run_runtime_cases(url: str, count: int, repeats: int) -> list[Result]:
-    """Send ``count`` requests per run, ``repeats`` runs, interleaved.
-
-    A case's ratio is the median of its ratios to the floor's run of the
-    same round, so that a change in the machine's load between rounds
-    affects the figure and its floor alike.
-    """
+    """Send ``count`` requests per run, ``repeats`` runs, interleaved."""
     runs = {
         "bare": lambda: _bare(url, count),
         "token": lambda: _through("loopback-token", count),
@@ -103,8 +98,7 @@ def run_runtime_cases(url: str, count: int, repeats: int) -> list[Result]:
     median = {name: statistics.median(values) for name, values in samples.items()}
     results = []
     for name, label, limit in CASES:
-        pairs = zip(samples[name], samples["bare"], strict=True)
-        ratio = statistics.median(seconds / floor for seconds, floor in pairs)
+        ratio = paired_ratio(samples[name], samples["bare"])
         results.append(
             Result(
                 f"{count:,} requests through {label} (open_endpoint) "

@@ -12,6 +12,7 @@ from .views import (
     requests,
     steps,
     tokens,
+    workflow_detail,
     workflows,
 )
 
@@ -31,7 +32,7 @@ urlpatterns = [
     ),
     path(
         "workflows/<int:pk>/",
-        workflows.WorkflowDetailView.as_view(),
+        workflow_detail.WorkflowDetailView.as_view(),
         name="workflow_detail",
     ),
     path(

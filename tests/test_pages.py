@@ -75,6 +75,61 @@ def test_endpoint_pages_split_without_overlap(manager_client, workflow):
     assert names == ["Console", *sorted(names[1:])]
 
 
+def test_search_pages_split_without_overlap(manager_client, workflow):
+    for index in range(130):
+        make_basic_endpoint(workflow, name=f"Match {index:03d}")
+    make_basic_endpoint(workflow, name="Other")
+    url = workflow.get_absolute_url()
+
+    first = manager_client.get(url, {"q": "match"}).context["endpoint_page"]
+    second = manager_client.get(url, {"q": "match", "page": 2}).context["endpoint_page"]
+
+    names = [endpoint.name for endpoint in [*first, *second]]
+    assert len(first) == 100
+    assert first.paginator.count == 130
+    assert first.paginator.num_pages == 2
+    assert len(second) == 30
+    assert names == [f"Match {index:03d}" for index in range(130)]
+
+
+def test_search_page_past_last_shows_last(manager_client, workflow):
+    for index in range(101):
+        make_basic_endpoint(workflow, name=f"Match {index:03d}")
+
+    response = manager_client.get(
+        workflow.get_absolute_url(), {"q": "match", "page": 9}
+    )
+
+    page = response.context["endpoint_page"]
+    assert page.number == 2
+    assert [endpoint.name for endpoint in page] == ["Match 100"]
+
+
+def test_search_with_few_matches_counts_them(manager_client, workflow):
+    for index in range(3):
+        make_basic_endpoint(workflow, name=f"Match {index}")
+
+    response = manager_client.get(workflow.get_absolute_url(), {"q": "match"})
+
+    page = response.context["endpoint_page"]
+    assert page.paginator.count == 3
+    assert page.paginator.num_pages == 1
+    assert not page.has_next()
+    assert [endpoint.usage_count for endpoint in page] == [0, 0, 0]
+
+
+def test_steps_paginated_by_fifty(manager_client, workflow):
+    for index in range(51):
+        make_step(workflow, name=f"Step {index:02d}")
+    url = workflow.get_absolute_url()
+
+    first = manager_client.get(url).context["step_page"]
+    second = manager_client.get(url, {"steps_page": 2}).context["step_page"]
+
+    assert len(first) == 50
+    assert [step.name for step in second] == ["Step 50"]
+
+
 @pytest.mark.parametrize("query", ["\x00", "Tick\x00ets", "\x00\x1f\x7f", "\x07tick"])
 def test_endpoint_search_ignores_control_characters(viewer_client, workflow, query):
     make_basic_endpoint(workflow, name="Tickets")
