@@ -10,6 +10,7 @@ page matches what the user saw when the page loaded.
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 
 from axe_playwright_python.sync_playwright import Axe
@@ -92,6 +93,20 @@ class RecordedDocument:
     html: str
 
 
+def wait_until_recorded(page: Page) -> None:
+    """Wait until the page's init script has sent its document for axe.
+
+    Polled from here with evaluate(): wait_for_function() evaluates its
+    predicate again in the page on each poll, which the console's CSP (no
+    'unsafe-eval') rejects.
+    """
+    deadline = time.monotonic() + WAIT_TIMEOUT_MS / 1000
+    while not page.evaluate("() => window.documentRecordedForAxe === true"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{page.url} was not recorded for axe in time.")
+        page.wait_for_timeout(50)
+
+
 @dataclass
 class DocumentRecorder:
     """Recorder of the documents that a browser context loads."""
@@ -128,7 +143,7 @@ class DocumentRecorder:
         for open_page in context.pages:
             # The document a page shows last may not be recorded yet.
             if self.is_recorded_url(open_page.url):
-                open_page.wait_for_function("window.documentRecordedForAxe === true")
+                wait_until_recorded(open_page)
         reports = []
         replay_context = browser.new_context(viewport=VIEWPORT)
         try:
