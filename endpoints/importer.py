@@ -34,6 +34,7 @@ from django.template.defaultfilters import pluralize
 
 from . import activity
 from .auth import registry
+from .bulk_insert import insert_rows
 from .export import (
     ENDPOINT_FIELDS,
     EXPORT_FORMAT,
@@ -112,9 +113,12 @@ _JSON_TYPE_NAMES = {
 
 # A JSON string: the same grammar as RFC 8259, section 7, except that raw
 # control characters are allowed, which only lets the scan skip text that
-# the parser rejects anyway.
-_JSON_STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET_RE = re.compile(r"[\[\]{}]")
+# the parser rejects anyway. The unrolled form, plain characters then any
+# number of (escape, plain characters), scans runs of plain characters at
+# once: twice as fast on an export as an alternation per character.
+_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Everything but the brackets of lists and objects.
+_NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
 
 
 @dataclass(frozen=True)
@@ -696,50 +700,63 @@ def _create(plan: ImportPlan, *, actor, source: str) -> ImportResult:
             workflow = Workflow.objects.create(
                 name=plan.name, description=plan.description
             )
-            endpoints = {
-                name_key(BUILTIN_ENDPOINT_NAME): workflow.endpoints.get(is_builtin=True)
-            }
-            # bulk_create skips save(), so the name keys are set here.
-            created = Endpoint.objects.bulk_create(
-                Endpoint(
-                    workflow=workflow,
-                    name=endpoint_name,
-                    name_key=name_key(endpoint_name),
-                    base_url=base_url,
-                    trust_self_signed=False,
-                )
-                for endpoint_name, base_url in plan.endpoints
+            # Rows inserted in bulk: no save(), so the name keys are set here,
+            # and the new rows' keys are read back by their name keys.
+            insert_rows(
+                Endpoint,
+                [
+                    {
+                        "name": endpoint_name,
+                        "name_key": name_key(endpoint_name),
+                        "base_url": base_url,
+                    }
+                    for endpoint_name, base_url in plan.endpoints
+                ],
+                shared={"workflow_id": workflow.pk, "trust_self_signed": False},
             )
-            AuthConfig.objects.bulk_create(
-                AuthConfig(
-                    endpoint=endpoint, auth_type="none", awaiting_configuration=True
-                )
-                for endpoint in created
+            endpoint_ids = dict(
+                Endpoint.objects.filter(workflow=workflow).values_list("name_key", "pk")
             )
-            endpoints.update((endpoint.name_key, endpoint) for endpoint in created)
-
-            steps = Step.objects.bulk_create(
-                Step(
-                    workflow=workflow,
-                    name=step.name,
-                    name_key=name_key(step.name),
-                    kind=step.kind,
-                )
-                for step in plan.steps
+            builtin_key = name_key(BUILTIN_ENDPOINT_NAME)
+            insert_rows(
+                AuthConfig,
+                [
+                    {"endpoint_id": endpoint_id}
+                    for key, endpoint_id in endpoint_ids.items()
+                    if key != builtin_key
+                ],
+                shared={"auth_type": "none", "awaiting_configuration": True},
+            )
+            insert_rows(
+                Step,
+                [
+                    {
+                        "name": step.name,
+                        "name_key": name_key(step.name),
+                        "kind": step.kind,
+                    }
+                    for step in plan.steps
+                ],
+                shared={"workflow_id": workflow.pk},
+            )
+            step_ids = dict(
+                Step.objects.filter(workflow=workflow).values_list("name_key", "pk")
             )
             _insert_usages(
-                (step.pk, endpoints[endpoint_key].pk, label)
-                for step, planned in zip(steps, plan.steps, strict=True)
+                (step_ids[name_key(planned.name)], endpoint_ids[endpoint_key], label)
+                for planned in plan.steps
                 for endpoint_key, label in planned.usages
             )
+            created_count = len(plan.endpoints)
+            step_count = len(plan.steps)
             source_text = f" from “{source}”" if source else ""
             activity.record(
                 ActivityEntry.Event.IMPORTED,
                 actor=actor,
                 workflow=workflow,
-                detail=f"Imported{source_text} with {len(created)} "
-                f"endpoint{pluralize(len(created))} awaiting authentication and "
-                f"{len(steps)} step{pluralize(len(steps))}.",
+                detail=f"Imported{source_text} with {created_count} "
+                f"endpoint{pluralize(created_count)} awaiting authentication and "
+                f"{step_count} step{pluralize(step_count)}.",
             )
     except IntegrityError as error:
         # The plan was checked, so the one constraint left to fail is the
@@ -753,7 +770,7 @@ def _create(plan: ImportPlan, *, actor, source: str) -> ImportResult:
             "being imported. Import the file under another name.",
         ) from error
     return ImportResult(
-        workflow=workflow, endpoint_count=len(created), step_count=len(steps)
+        workflow=workflow, endpoint_count=created_count, step_count=step_count
     )
 
 
@@ -778,9 +795,12 @@ def _insert_usages(rows) -> None:
 
 def _nesting_depth(text: str) -> int:
     """Return the deepest nesting of lists and objects, outside strings."""
+    # The regular expressions leave a string of brackets only, so that the
+    # loop runs once per bracket rather than once per match object.
+    brackets = _NOT_BRACKET_RE.sub("", _JSON_STRING_RE.sub("", text))
     depth = deepest = 0
-    for match in _BRACKET_RE.finditer(_JSON_STRING_RE.sub("", text)):
-        if match.group() in "[{":
+    for bracket in brackets:
+        if bracket in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
