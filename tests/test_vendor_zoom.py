@@ -314,3 +314,16 @@ def test_expired_token_renewed_once(workflow, provider, zoom):
 
     assert statuses == [200, 200, 200, 200]
     assert zoom.counts["token"] == 2
+
+
+def test_secret_with_reserved_characters(workflow, provider, zoom):
+    # The client form-encodes each part of the Basic credentials, so "+",
+    # "/", "=" and "%" reach Zoom as the secret's own characters.
+    secret = "PLANTED+zoom/secret=with%reserved chars"
+    zoom.apps[CLIENT_ID].client_secret = secret
+    make_zoom_endpoint(workflow, provider, secret=secret)
+
+    response = send(workflow, "Meetings", "GET", "/users/me")
+
+    assert response.status_code == 200
+    assert zoom.counts["token"] == 1

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote_plus
 
 from .fake_oauth import _basic_pair, _json
 
@@ -128,5 +129,10 @@ class FakeZoom:
 
 
 def _basic_credentials(headers: dict[str, str]) -> tuple[str, str]:
-    # Zoom takes the client credentials as HTTP Basic only.
-    return _basic_pair(headers.get("authorization", "")) or ("", "")
+    # Zoom takes the client credentials as HTTP Basic only, each part
+    # form-encoded (RFC 6749, section 2.3.1).
+    pair = _basic_pair(headers.get("authorization", ""))
+    if pair is None:
+        return "", ""
+    client_id, client_secret = map(unquote_plus, pair)
+    return client_id, client_secret
