@@ -6,9 +6,11 @@ Slack: HTTP 200 with ``"ok": false`` and an error code on failure.
 
 import logging
 from datetime import timedelta
+from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -440,3 +442,26 @@ def test_session_raises_api_errors(connected, workflow, slack):
     assert unchecked.status_code == 200
     assert unchecked.json()["ok"] is False
     assert caught.value.api_error == "token_revoked"
+
+
+def test_command_raises_ok_false_when_asked(connected, workflow, slack):
+    slack.revoke_tokens()
+    out = StringIO()
+
+    call_command(
+        "send_request", workflow.name, "Chat", "POST", "/auth.test", stdout=out
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command(
+            "send_request",
+            workflow.name,
+            "Chat",
+            "POST",
+            "/auth.test",
+            "--raise-api-errors",
+            stdout=StringIO(),
+        )
+
+    assert "token_revoked" in out.getvalue()
+    assert caught.value.returncode == 1
+    assert "token_revoked" in str(caught.value)

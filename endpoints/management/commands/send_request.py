@@ -61,6 +61,12 @@ class Command(BaseCommand):
             "ENDPOINT_REQUEST_TIMEOUT.",
         )
         parser.add_argument(
+            "--raise-api-errors",
+            action="store_true",
+            help="Fail, with exit status 1, when the target reports an error in "
+            'the body of a successful response (Slack\'s "ok": false).',
+        )
+        parser.add_argument(
             "--as-user",
             metavar="USERNAME",
             help="The user on whose behalf the request runs.",
@@ -86,6 +92,7 @@ class Command(BaseCommand):
                 timeout=options["timeout"],
                 acting_user=user,
                 actor=user,
+                raise_api_errors=options["raise_api_errors"],
             )
         except EndpointError as error:
             raise CommandError(
