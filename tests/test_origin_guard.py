@@ -28,7 +28,7 @@ from tests.support.oauth import (
     start_connect,
 )
 from tests.support.pages import edit_form_data
-from tests.test_vendor_salesforce import make_salesforce_endpoint
+from tests.support.vendors import make_salesforce_endpoint
 
 STORED_PASSWORD = "s3cret-pass"
 TYPED_PASSWORD = "PLANTED-retyped-pw-5a0e"

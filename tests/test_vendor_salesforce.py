@@ -11,18 +11,18 @@ from endpoints.models import ActivityEntry, AuthConfig, Endpoint
 from endpoints.runtime import TokenRequestError, send
 from tests.conftest import MANAGERS, make_user
 from tests.support.vendors import (
+    SALESFORCE_CONSUMER_KEY,
+    SALESFORCE_CONSUMER_SECRET,
+    SALESFORCE_PASSWORD,
+    SALESFORCE_SECURITY_TOKEN,
+    SALESFORCE_USERNAME,
+    assert_no_leaks,
     create_through_form,
-    download_export,
-    leaks,
+    make_salesforce_endpoint,
     press_test_authentication,
     stored_config,
 )
 
-CONSUMER_KEY = "3MVG9-fake-consumer-key"
-CONSUMER_SECRET = "PLANTED-sf-consumer-secret-61c2"
-USERNAME = "integration@acme.example"
-PASSWORD = "PLANTED-sf-password-93ab"
-SECURITY_TOKEN = "PLANTEDsfSecurityToken7d"
 API_PATH = "/services/data/v60.0/sobjects/Account"
 
 
@@ -35,30 +35,9 @@ def salesforce(provider, settings):
     settings.SALESFORCE_LOGIN_URL = provider.url("/salesforce")
     settings.SALESFORCE_SANDBOX_LOGIN_URL = provider.url("/salesforce")
     fake = provider.vendor("salesforce")
-    fake.add_app(CONSUMER_KEY, CONSUMER_SECRET)
-    fake.add_user(USERNAME, PASSWORD, SECURITY_TOKEN)
+    fake.add_app(SALESFORCE_CONSUMER_KEY, SALESFORCE_CONSUMER_SECRET)
+    fake.add_user(SALESFORCE_USERNAME, SALESFORCE_PASSWORD, SALESFORCE_SECURITY_TOKEN)
     return fake
-
-
-def make_salesforce_endpoint(workflow, provider, name="CRM", **secrets):
-    stored_secrets = {
-        "password": PASSWORD,
-        "security_token": SECURITY_TOKEN,
-        "client_secret": CONSUMER_SECRET,
-    }
-    stored_secrets.update(secrets)
-    return Endpoint.objects.create_with_auth(
-        workflow=workflow,
-        name=name,
-        base_url="https://login.example.test",
-        auth_type="salesforce",
-        params={
-            "environment": "production",
-            "username": USERNAME,
-            "client_id": CONSUMER_KEY,
-        },
-        secrets={key: value for key, value in stored_secrets.items() if value},
-    )
 
 
 # -- Form
@@ -66,11 +45,11 @@ def make_salesforce_endpoint(workflow, provider, name="CRM", **secrets):
 
 FORM_FIELDS = {
     "environment": "production",
-    "username": USERNAME,
-    "password_0": PASSWORD,
-    "security_token_0": SECURITY_TOKEN,
-    "client_id": CONSUMER_KEY,
-    "client_secret_0": CONSUMER_SECRET,
+    "username": SALESFORCE_USERNAME,
+    "password_0": SALESFORCE_PASSWORD,
+    "security_token_0": SALESFORCE_SECURITY_TOKEN,
+    "client_id": SALESFORCE_CONSUMER_KEY,
+    "client_secret_0": SALESFORCE_CONSUMER_SECRET,
 }
 
 
@@ -115,13 +94,13 @@ def test_form_stores_without_token_url(manager_client, workflow):
     assert response.status_code == 302
     assert config.params == {
         "environment": "production",
-        "username": USERNAME,
-        "client_id": CONSUMER_KEY,
+        "username": SALESFORCE_USERNAME,
+        "client_id": SALESFORCE_CONSUMER_KEY,
     }
     assert config.secrets == {
-        "password": PASSWORD,
-        "security_token": SECURITY_TOKEN,
-        "client_secret": CONSUMER_SECRET,
+        "password": SALESFORCE_PASSWORD,
+        "security_token": SALESFORCE_SECURITY_TOKEN,
+        "client_secret": SALESFORCE_CONSUMER_SECRET,
     }
 
 
@@ -169,9 +148,9 @@ def test_password_has_security_token(workflow, provider, salesforce):
 
     form = salesforce.token_requests[0]["form"]
     assert form["grant_type"] == "password"
-    assert form["password"] == PASSWORD + SECURITY_TOKEN
-    assert form["client_id"] == CONSUMER_KEY
-    assert form["client_secret"] == CONSUMER_SECRET
+    assert form["password"] == SALESFORCE_PASSWORD + SALESFORCE_SECURITY_TOKEN
+    assert form["client_id"] == SALESFORCE_CONSUMER_KEY
+    assert form["client_secret"] == SALESFORCE_CONSUMER_SECRET
     assert "authorization" not in salesforce.token_requests[0]["headers"]
 
 
@@ -274,7 +253,7 @@ def test_authentication_failure_message(workflow, provider, salesforce):
     assert "security token" in message
     assert "invalid_grant: authentication failure" in message
     assert "Salesforce rejected the login" in entry.detail
-    assert PASSWORD not in message
+    assert SALESFORCE_PASSWORD not in message
 
 
 def test_unknown_consumer_key_message(workflow, provider, salesforce):
@@ -358,7 +337,11 @@ def test_test_authentication_shows_instance(
     response = press_test_authentication(
         manager_client,
         endpoint,
-        {"environment": "production", "username": USERNAME, "client_id": CONSUMER_KEY},
+        {
+            "environment": "production",
+            "username": SALESFORCE_USERNAME,
+            "client_id": SALESFORCE_CONSUMER_KEY,
+        },
     )
 
     result = response.context["auth_test"]
@@ -375,8 +358,8 @@ def test_test_authentication_failure(manager_client, workflow, provider, salesfo
         endpoint,
         {
             "environment": "production",
-            "username": USERNAME,
-            "client_id": CONSUMER_KEY,
+            "username": SALESFORCE_USERNAME,
+            "client_id": SALESFORCE_CONSUMER_KEY,
             "password_0": "PLANTED-typed-wrong-password",
         },
     )
@@ -397,32 +380,49 @@ def test_planted_secrets_appear_nowhere(
     endpoint = make_salesforce_endpoint(workflow, provider)
     send(workflow, "CRM", "GET", API_PATH)
     token = stored_config(endpoint).access_token
-    salesforce.users[USERNAME] = "changed-at-salesforce"
+    salesforce.users[SALESFORCE_USERNAME] = "changed-at-salesforce"
     salesforce.expire_sessions()
     with pytest.raises(TokenRequestError) as raised:
         send(workflow, "CRM", "GET", API_PATH)
-    planted = [CONSUMER_SECRET, PASSWORD, SECURITY_TOKEN, token]
+    planted = [
+        SALESFORCE_CONSUMER_SECRET,
+        SALESFORCE_PASSWORD,
+        SALESFORCE_SECURITY_TOKEN,
+        token,
+    ]
 
     manager = Client()
     manager.force_login(make_user("sf-viewer", MANAGERS, is_staff=True))
     admin = Client()
     admin.force_login(superuser)
-    pages = [
-        manager.get(endpoint.get_absolute_url()),
-        manager.get(workflow.get_absolute_url()),
-        manager.get(reverse("endpoints:endpoint_activity", args=[endpoint.pk])),
-        admin.get(reverse("admin:endpoints_authconfig_change", args=[endpoint.pk])),
-    ]
-    export, exported = download_export(manager, workflow)
+    assert_no_leaks(
+        planted,
+        client=manager,
+        urls=[
+            endpoint.get_absolute_url(),
+            workflow.get_absolute_url(),
+            reverse("endpoints:endpoint_activity", args=[endpoint.pk]),
+        ],
+    )
+    assert_no_leaks(
+        planted,
+        client=admin,
+        urls=[reverse("admin:endpoints_authconfig_change", args=[endpoint.pk])],
+    )
+    assert_no_leaks(
+        planted,
+        client=manager,
+        urls=[reverse("endpoints:workflow_export", args=[workflow.pk])],
+    )
     activity = " ".join(ActivityEntry.objects.values_list("detail", flat=True))
     logged = "\n".join(record.getMessage() for record in caplog.records)
 
     assert "Salesforce rejected the login" in str(raised.value)
-    for page in pages:
-        assert page.status_code == 200
-        assert leaks(planted, page.content) == []
-    assert export.status_code == 200
-    assert leaks(planted, exported) == []
-    assert leaks(planted, activity) == []
-    assert leaks(planted, logged) == []
-    assert leaks(planted, str(raised.value)) == []
+    assert_no_leaks(
+        planted,
+        texts={
+            "activity details": activity,
+            "log": logged,
+            "error message": str(raised.value),
+        },
+    )

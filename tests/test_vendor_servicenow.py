@@ -12,9 +12,8 @@ from endpoints.runtime import send
 from tests.conftest import MANAGERS, make_user
 from tests.support.oauth import callback, consent, start_connect
 from tests.support.vendors import (
+    assert_no_leaks,
     create_through_form,
-    download_export,
-    leaks,
     press_test_authentication,
     stored_config,
 )
@@ -61,61 +60,73 @@ def basic_header(username=USERNAME, password=PASSWORD) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
+def post_new_endpoint(client, workflow, provider, fields, name="Incidents"):
+    """Post the new endpoint form for ServiceNow and return the response."""
+    return create_through_form(
+        client, workflow, name, provider.url("/servicenow"), "servicenow", fields
+    )
+
+
+def basic_fields(username=USERNAME, password=None, **fields):
+    """Return the auth form fields of the Basic method.
+
+    A ``password`` goes in as the field's typed input. Without one nothing is
+    typed, so a saved endpoint keeps its stored password.
+    """
+    data = {"method": "basic", "username": username, **fields}
+    if password is not None:
+        data["password_0"] = password
+    return data
+
+
+def filled_urls(provider, prefix=""):
+    """Return the OAuth 2.0 URL fields that the endpoint page fills in.
+
+    ``prefix`` goes before each field name, such as ``auth-`` for the auth
+    form of the endpoint page.
+    """
+    return {
+        f"{prefix}authorization_url": provider.url("/servicenow/oauth_auth.do"),
+        f"{prefix}token_url": provider.url("/servicenow/oauth_token.do"),
+    }
+
+
 # -- Form
 
 
 def test_form_basic_requires_user(manager_client, workflow, provider):
-    response = create_through_form(
-        manager_client,
-        workflow,
-        "Incidents",
-        provider.url("/servicenow"),
-        "servicenow",
-        {"method": "basic"},
+    response = post_new_endpoint(
+        manager_client, workflow, provider, {"method": "basic"}
     )
 
     assert set(response.context["auth_form"].errors) == {"username", "password"}
 
 
 def test_form_oauth_requires_client(manager_client, workflow, provider):
-    response = create_through_form(
-        manager_client,
-        workflow,
-        "Changes",
-        provider.url("/servicenow"),
-        "servicenow",
-        {"method": "oauth"},
+    response = post_new_endpoint(
+        manager_client, workflow, provider, {"method": "oauth"}, name="Changes"
     )
 
     assert set(response.context["auth_form"].errors) == {"client_id", "client_secret"}
 
 
 def test_form_rejects_colon_username(manager_client, workflow, provider):
-    response = create_through_form(
+    response = post_new_endpoint(
         manager_client,
         workflow,
-        "Incidents",
-        provider.url("/servicenow"),
-        "servicenow",
-        {"method": "basic", "username": "a:b", "password_0": PASSWORD},
+        provider,
+        basic_fields(username="a:b", password=PASSWORD),
     )
 
     assert "username" in response.context["auth_form"].errors
 
 
 def test_form_basic_drops_oauth_fields(manager_client, workflow, provider):
-    response = create_through_form(
+    response = post_new_endpoint(
         manager_client,
         workflow,
-        "Incidents",
-        provider.url("/servicenow"),
-        "servicenow",
-        {
-            "method": "basic",
-            "username": USERNAME,
-            "password_0": PASSWORD,
-            "client_id": "typed-then-hidden",
-        },
+        provider,
+        basic_fields(password=PASSWORD, client_id="typed-then-hidden"),
     )
 
     config = Endpoint.objects.get(name="Incidents").auth
@@ -149,10 +160,7 @@ def test_saving_filled_urls_keeps_tokens(
         endpoint.get_absolute_url(),
         edit_form_data(
             endpoint,
-            **{
-                "auth-authorization_url": provider.url("/servicenow/oauth_auth.do"),
-                "auth-token_url": provider.url("/servicenow/oauth_token.do"),
-            },
+            **filled_urls(provider, prefix="auth-"),
         ),
     )
 
@@ -258,9 +266,7 @@ def test_basic_has_no_connect(manager_client, workflow, provider):
 def test_basic_test_reads_record(manager_client, workflow, provider, servicenow):
     endpoint = make_basic_endpoint(workflow, provider)
 
-    response = press_test_authentication(
-        manager_client, endpoint, {"method": "basic", "username": USERNAME}
-    )
+    response = press_test_authentication(manager_client, endpoint, basic_fields())
 
     result = response.context["auth_test"]
     assert result.ok, result.message
@@ -275,13 +281,7 @@ def test_basic_test_shows_servicenow_error(
     endpoint = make_basic_endpoint(workflow, provider)
 
     response = press_test_authentication(
-        manager_client,
-        endpoint,
-        {
-            "method": "basic",
-            "username": USERNAME,
-            "password_0": "PLANTED-typed-snow-pw",
-        },
+        manager_client, endpoint, basic_fields(password="PLANTED-typed-snow-pw")
     )
 
     result = response.context["auth_test"]
@@ -299,7 +299,7 @@ def test_basic_test_without_itil_role(manager_client, workflow, provider, servic
     endpoint = make_basic_endpoint(workflow, provider, username="no.roles")
 
     response = press_test_authentication(
-        manager_client, endpoint, {"method": "basic", "username": "no.roles"}
+        manager_client, endpoint, basic_fields(username="no.roles")
     )
 
     result = response.context["auth_test"]
@@ -320,8 +320,7 @@ def test_oauth_test_refreshes(manager_client, workflow, provider, servicenow):
             "method": "oauth",
             "client_id": CLIENT_ID,
             "scope": "",
-            "authorization_url": provider.url("/servicenow/oauth_auth.do"),
-            "token_url": provider.url("/servicenow/oauth_token.do"),
+            **filled_urls(provider),
         },
     )
 
@@ -344,9 +343,7 @@ def test_planted_secrets_appear_nowhere(
     callback(manager_client, params)
     send(workflow, "Changes", "GET", TABLE_PATH)
     press_test_authentication(
-        manager_client,
-        basic,
-        {"method": "basic", "username": USERNAME, "password_0": "PLANTED-bad-pw-1"},
+        manager_client, basic, basic_fields(password="PLANTED-bad-pw-1")
     )
     config = stored_config(oauth)
     planted = [
@@ -363,23 +360,35 @@ def test_planted_secrets_appear_nowhere(
     viewer.force_login(make_user("snow-viewer", MANAGERS, is_staff=True))
     admin = Client()
     admin.force_login(superuser)
-    pages = [viewer.get(workflow.get_absolute_url())]
+    assert_no_leaks(planted, client=viewer, urls=[workflow.get_absolute_url()])
     for endpoint in (basic, oauth):
-        pages += [
-            viewer.get(endpoint.get_absolute_url()),
-            viewer.get(reverse("endpoints:endpoint_activity", args=[endpoint.pk])),
-            admin.get(reverse("admin:endpoints_authconfig_change", args=[endpoint.pk])),
-        ]
-    export, exported = download_export(viewer, workflow)
+        assert_no_leaks(
+            planted,
+            client=viewer,
+            urls=[
+                endpoint.get_absolute_url(),
+                reverse("endpoints:endpoint_activity", args=[endpoint.pk]),
+            ],
+        )
+        assert_no_leaks(
+            planted,
+            client=admin,
+            urls=[reverse("admin:endpoints_authconfig_change", args=[endpoint.pk])],
+        )
+    assert_no_leaks(
+        planted,
+        client=viewer,
+        urls=[reverse("endpoints:workflow_export", args=[workflow.pk])],
+    )
     activity = " ".join(ActivityEntry.objects.values_list("detail", flat=True))
     logged = "\n".join(record.getMessage() for record in caplog.records)
     details = " ".join(AuthConfig.objects.values_list("last_test_detail", flat=True))
 
-    for page in pages:
-        assert page.status_code == 200
-        assert leaks(planted, page.content) == []
-    assert export.status_code == 200
-    assert leaks(planted, exported) == []
-    assert leaks(planted, activity) == []
-    assert leaks(planted, logged) == []
-    assert leaks(planted, details) == []
+    assert_no_leaks(
+        planted,
+        texts={
+            "activity details": activity,
+            "log": logged,
+            "last test details": details,
+        },
+    )

@@ -14,9 +14,8 @@ from endpoints.models import ActivityEntry, AuthConfig, Endpoint
 from endpoints.runtime import TokenRequestError, send
 from tests.conftest import MANAGERS, make_user
 from tests.support.vendors import (
+    assert_no_leaks,
     create_through_form,
-    download_export,
-    leaks,
     press_test_authentication,
     stored_config,
 )
@@ -269,24 +268,36 @@ def test_planted_secrets_appear_nowhere(workflow, provider, zoom, caplog, superu
     manager.force_login(make_user("zoom-viewer", MANAGERS, is_staff=True))
     admin = Client()
     admin.force_login(superuser)
-    pages = [
-        manager.get(endpoint.get_absolute_url()),
-        manager.get(workflow.get_absolute_url()),
-        manager.get(reverse("endpoints:endpoint_activity", args=[endpoint.pk])),
-        admin.get(reverse("admin:endpoints_authconfig_change", args=[endpoint.pk])),
-    ]
-    export, exported = download_export(manager, workflow)
+    assert_no_leaks(
+        planted,
+        client=manager,
+        urls=[
+            endpoint.get_absolute_url(),
+            workflow.get_absolute_url(),
+            reverse("endpoints:endpoint_activity", args=[endpoint.pk]),
+        ],
+    )
+    assert_no_leaks(
+        planted,
+        client=admin,
+        urls=[reverse("admin:endpoints_authconfig_change", args=[endpoint.pk])],
+    )
+    assert_no_leaks(
+        planted,
+        client=manager,
+        urls=[reverse("endpoints:workflow_export", args=[workflow.pk])],
+    )
     activity = " ".join(ActivityEntry.objects.values_list("detail", flat=True))
     logged = "\n".join(record.getMessage() for record in caplog.records)
 
-    for page in pages:
-        assert page.status_code == 200
-        assert leaks(planted, page.content) == []
-    assert export.status_code == 200
-    assert leaks(planted, exported) == []
-    assert leaks(planted, activity) == []
-    assert leaks(planted, logged) == []
-    assert leaks(planted, str(raised.value)) == []
+    assert_no_leaks(
+        planted,
+        texts={
+            "activity details": activity,
+            "log": logged,
+            "error message": str(raised.value),
+        },
+    )
 
 
 @pytest.mark.django_db(transaction=True)

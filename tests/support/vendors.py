@@ -3,8 +3,8 @@
 The vendor fakes run inside the fake OAuth provider (see `tests.support.oauth`
 and `FakeOAuthProvider.vendor`). The Slack and Microsoft fixtures point the
 vendor settings at it, with the console's app credentials set to planted
-values that the secret scans look for. The form helpers post the endpoint
-forms as a browser would.
+values that the secret scans look for. `assert_no_leaks` is that scan. The
+form helpers post the endpoint forms as a browser would.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ SLACK_CLIENT_SECRET = "PLANTED-slack-client-secret-6e1d"
 MICROSOFT_CLIENT_ID = "5f0c2a9e-1111-4222-8333-0000c0ffee01"
 MICROSOFT_CLIENT_SECRET = "PLANTED-microsoft-client-secret-2b7c"
 MICROSOFT_TENANT = "tenant.example.test"
+SALESFORCE_CONSUMER_KEY = "3MVG9-fake-consumer-key"
+SALESFORCE_CONSUMER_SECRET = "PLANTED-sf-consumer-secret-61c2"
+SALESFORCE_USERNAME = "integration@acme.example"
+SALESFORCE_PASSWORD = "PLANTED-sf-password-93ab"
+SALESFORCE_SECURITY_TOKEN = "PLANTEDsfSecurityToken7d"
 
 
 @pytest.fixture
@@ -71,6 +76,32 @@ def make_graph_endpoint(workflow, provider, name="Teams"):
     )
 
 
+def make_salesforce_endpoint(workflow, provider, name="CRM", **secrets):
+    """Create a Salesforce endpoint with the planted credentials.
+
+    ``secrets`` override the stored secrets, and an empty value leaves that
+    secret out.
+    """
+    stored_secrets = {
+        "password": SALESFORCE_PASSWORD,
+        "security_token": SALESFORCE_SECURITY_TOKEN,
+        "client_secret": SALESFORCE_CONSUMER_SECRET,
+    }
+    stored_secrets.update(secrets)
+    return Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name=name,
+        base_url="https://login.example.test",
+        auth_type="salesforce",
+        params={
+            "environment": "production",
+            "username": SALESFORCE_USERNAME,
+            "client_id": SALESFORCE_CONSUMER_KEY,
+        },
+        secrets={key: value for key, value in stored_secrets.items() if value},
+    )
+
+
 def connect(client, endpoint, decision="allow"):
     """Press Connect, answer the fake's consent page, deliver the callback.
 
@@ -113,14 +144,38 @@ def leaks(secrets, text) -> list[str]:
     return [secret for secret in secrets if secret and secret in text]
 
 
+def assert_no_leaks(planted, *, client=None, urls=(), texts=None):
+    """Assert that no planted value occurs on a page or in a text.
+
+    ``client`` fetches each of ``urls`` in the order given, and each page
+    must respond with 200. ``texts`` maps a name for the failure message to
+    a text or bytes to scan, such as the activity details or the log.
+    """
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, (
+            f"{url} responded with {response.status_code}"
+        )
+        leaked = leaks(planted, response_body(response))
+        assert leaked == [], f"{url} shows the planted values {leaked}"
+    for name, text in (texts or {}).items():
+        leaked = leaks(planted, text)
+        assert leaked == [], f"The {name} contains the planted values {leaked}"
+
+
 def stored_config(endpoint) -> AuthConfig:
     """Return the endpoint's auth configuration as stored now."""
     return AuthConfig.objects.get(pk=endpoint.pk)
 
 
+def response_body(response) -> bytes:
+    """Return the body of a response, streamed or not."""
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
 def download_export(client, workflow):
     """Download the workflow's export; return the response and its body."""
     response = client.get(reverse("endpoints:workflow_export", args=[workflow.pk]))
-    if response.streaming:
-        return response, b"".join(response.streaming_content)
-    return response, response.content
+    return response, response_body(response)
