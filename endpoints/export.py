@@ -10,12 +10,16 @@ and abort the export instead:
   field added by mistake is caught whatever it contains;
 - every string value is compared with every secret stored for the
   workflow's endpoints, so a secret written into a defined field is caught.
+  The comparison ignores case and also reads the string percent-decoded,
+  so a secret typed into a base URL lower-cased or percent-encoded is
+  caught too.
 """
 
 import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from django.utils import timezone
 
@@ -265,17 +269,34 @@ def _collect_strings(value, texts: set[str]) -> None:
             _collect_strings(item, texts)
 
 
+def comparable_forms(text: str) -> set[str]:
+    """Return the forms of ``text`` that the leak check compares with secrets.
+
+    The text as written and, when it has a percent sign, percent-decoded,
+    each case-folded.
+    """
+    forms = {text.casefold()}
+    if "%" in text:
+        forms.add(unquote(text).casefold())
+    return forms
+
+
 def matches_secret(text: str, secret: str) -> bool:
     """Return whether ``text`` reveals ``secret`` under the export's rule.
 
-    The text must equal the secret, or contain it when the secret has at
-    least `LEAK_SUBSTRING_MIN_LENGTH` characters.
+    A form of the text (see `comparable_forms`) must equal the case-folded
+    secret, or contain it when that has at least
+    `LEAK_SUBSTRING_MIN_LENGTH` characters.
     """
     if not secret:
         return False
-    if text == secret:
-        return True
-    return len(secret) >= LEAK_SUBSTRING_MIN_LENGTH and secret in text
+    folded = secret.casefold()
+    for form in comparable_forms(text):
+        if form == folded:
+            return True
+        if len(folded) >= LEAK_SUBSTRING_MIN_LENGTH and folded in form:
+            return True
+    return False
 
 
 class _LeakScanner:
@@ -287,8 +308,9 @@ class _LeakScanner:
     looked up once: in a table of all secrets for equality, and, for the
     secrets of at least `LEAK_SUBSTRING_MIN_LENGTH` characters, in a table
     keyed by their first `LEAK_SUBSTRING_MIN_LENGTH` characters at each
-    position of the string. Both together find exactly what
-    `matches_secret` finds.
+    position of the string. Secrets and strings are compared case-folded,
+    in each form that `comparable_forms` returns. Both together find exactly
+    what `matches_secret` finds.
     """
 
     def __init__(self, workflow: Workflow):
@@ -332,10 +354,11 @@ class _LeakScanner:
             for secret in secrets:
                 if not secret:
                     continue
-                self._exact.setdefault(secret, set()).add(index)
-                if len(secret) >= LEAK_SUBSTRING_MIN_LENGTH:
-                    prefix = secret[:LEAK_SUBSTRING_MIN_LENGTH]
-                    self._by_prefix.setdefault(prefix, []).append((secret, index))
+                folded = secret.casefold()
+                self._exact.setdefault(folded, set()).add(index)
+                if len(folded) >= LEAK_SUBSTRING_MIN_LENGTH:
+                    prefix = folded[:LEAK_SUBSTRING_MIN_LENGTH]
+                    self._by_prefix.setdefault(prefix, []).append((folded, index))
 
     def matching_endpoints(self, text: str) -> list[str]:
         """Return the names of the endpoints whose secrets ``text`` reveals.
@@ -343,16 +366,21 @@ class _LeakScanner:
         In the order of the workflow's endpoints, as `matches_secret`
         decides for each of their secrets.
         """
-        indexes = set(self._exact.get(text, ()))
-        if self._by_prefix:
-            width = LEAK_SUBSTRING_MIN_LENGTH
-            for start in range(len(text) - width + 1):
-                for secret, index in self._by_prefix.get(
-                    text[start : start + width], ()
-                ):
-                    if text.startswith(secret, start):
-                        indexes.add(index)
+        indexes: set[int] = set()
+        for form in comparable_forms(text):
+            indexes |= self._exact.get(form, set())
+            if self._by_prefix:
+                indexes |= self._substring_matches(form)
         return [self.secrets_by_endpoint[index][0] for index in sorted(indexes)]
+
+    def _substring_matches(self, form: str) -> set[int]:
+        width = LEAK_SUBSTRING_MIN_LENGTH
+        indexes = set()
+        for start in range(len(form) - width + 1):
+            for secret, index in self._by_prefix.get(form[start : start + width], ()):
+                if form.startswith(secret, start):
+                    indexes.add(index)
+        return indexes
 
     def findings(self, data: dict) -> list[LeakFinding]:
         # Most exports contain no secret, so each distinct string is checked

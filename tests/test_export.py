@@ -321,6 +321,25 @@ def test_long_secret_inside_text_aborts(workflow):
     assert "the workflow description" in raised.value.user_message()
 
 
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://tickets.example.test/Longer-Secret-42",
+        "https://tickets.example.test/longer-secret-42",
+        "https://tickets.example.test/%4Conger%2DSecret%2D42",
+        "https://tickets.example.test/?key=LONGER-SECRET-42",
+    ],
+)
+def test_secret_in_url_aborts_in_any_form(workflow, base_url):
+    make_token_endpoint(workflow, token="Longer-Secret-42", base_url=base_url)
+
+    with pytest.raises(endpoints.export.ExportLeakError) as raised:
+        endpoints.export.build_export(workflow)
+
+    assert "base URL" in raised.value.user_message()
+    assert "Longer-Secret-42" not in raised.value.user_message()
+
+
 def test_name_matching_secret_not_quoted(workflow):
     make_token_endpoint(workflow, name="hunter2", token="hunter2")
 
@@ -406,6 +425,11 @@ def test_leak_scanner_agrees_with_rule(workflow):
         "short",
         "shorter",
         "",
+        "SHORT",
+        "see ABCDEFGHIJ",
+        "%61bcdefgh",
+        "x%2Dabcdefghij",
+        "100%",
     ]
 
     for text in texts:
