@@ -14,6 +14,7 @@ import zipfile
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.db import transaction
 from django.db.models import Count, F
 from django.http import HttpResponse
 from django.template.defaultfilters import pluralize
@@ -32,7 +33,7 @@ from .models import (
     StepUsage,
     Workflow,
 )
-from .origins import new_credential_origin
+from .origins import new_credential_origin, origin_change_details, origin_of
 
 logger = logging.getLogger(__name__)
 
@@ -352,13 +353,35 @@ class EndpointAdmin(LoggedModelAdmin):
         return readonly
 
     def save_model(self, request, obj, form, change):
-        if change:
-            # Counts as an edit like one on the console page, so a console
-            # form loaded before this save detects the conflict.
-            obj.version = F("version") + 1
-        super().save_model(request, obj, form, change)
-        if change:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        stored = Endpoint.objects.select_related("auth").get(pk=obj.pk)
+        config = stored.auth
+        origin_details = origin_change_details(stored, config.type, obj, config.type)
+        # Counts as an edit like one on the console page, so a console form
+        # loaded before this save detects the conflict.
+        obj.version = F("version") + 1
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
             obj.refresh_from_db(fields=["version"])
+            # As on the console page: a stored access token would otherwise
+            # be sent to the new base URL's origin by the next request.
+            if config.access_token and origin_of(stored.base_url) != origin_of(
+                obj.base_url
+            ):
+                config.save_settings(clear_connection=True)
+                origin_details.append(
+                    "The stored tokens were cleared because the base URL moved "
+                    "to another origin."
+                )
+            if origin_details:
+                activity.record(
+                    ActivityEntry.Event.CHANGED,
+                    actor=request.user,
+                    endpoint=obj,
+                    detail=" ".join(["Changed in the admin.", *origin_details]),
+                )
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.is_builtin:

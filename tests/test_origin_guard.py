@@ -431,6 +431,88 @@ def test_admin_new_origin_without_secrets(admin_client, workflow):
     assert endpoint.base_url == "https://elsewhere.example.invalid"
 
 
+def test_admin_origin_change_recorded(admin_client, workflow):
+    endpoint = Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name="Open data",
+        base_url="https://stored.example.invalid/v1?key=PLANTED-query-9c1e",
+        auth_type="none",
+    )
+
+    response = admin_save(
+        admin_client, endpoint, base_url="https://elsewhere.example.invalid/v2"
+    )
+
+    assert response.status_code == 302
+    entry = ActivityEntry.objects.get(
+        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
+    )
+    assert entry.detail == (
+        "Changed in the admin. Base URL origin: https://stored.example.invalid:443, "
+        "now https://elsewhere.example.invalid:443."
+    )
+    assert "PLANTED" not in entry.detail
+
+
+def test_admin_same_url_records_nothing(admin_client, workflow):
+    endpoint = Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name="Open data",
+        base_url="https://stored.example.invalid",
+        auth_type="none",
+    )
+
+    response = admin_save(admin_client, endpoint, name="Open data v2")
+
+    assert response.status_code == 302
+    assert not ActivityEntry.objects.filter(
+        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
+    ).exists()
+
+
+def test_admin_new_origin_clears_tokens(admin_client, workflow):
+    endpoint = Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name="Open data",
+        base_url="https://stored.example.invalid",
+        auth_type="none",
+    )
+    endpoint.auth.access_token = "PLANTED-access-token-4b2d"
+    endpoint.auth.refresh_token = "PLANTED-refresh-token-7a0c"
+    endpoint.auth.save()
+
+    response = admin_save(
+        admin_client, endpoint, base_url="https://elsewhere.example.invalid"
+    )
+
+    assert response.status_code == 302
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.access_token == ""
+    assert endpoint.auth.refresh_token == ""
+    entry = ActivityEntry.objects.get(
+        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
+    )
+    assert entry.detail.endswith(
+        "The stored tokens were cleared because the base URL moved to another origin."
+    )
+
+
+def test_admin_same_origin_keeps_tokens(admin_client, workflow):
+    endpoint = Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name="Open data",
+        base_url="https://stored.example.invalid/v1",
+        auth_type="none",
+    )
+    endpoint.auth.access_token = "PLANTED-access-token-4b2d"
+    endpoint.auth.save()
+
+    admin_save(admin_client, endpoint, base_url="https://stored.example.invalid/v2")
+
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.access_token == "PLANTED-access-token-4b2d"
+
+
 def test_send_after_rejection_fails_at_stored(manager_client, workflow, start_server):
     # The stored origin does not resolve, so the request fails there and the
     # new server, which the rejected save named, gets nothing.
