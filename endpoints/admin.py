@@ -293,6 +293,10 @@ class EndpointAdminForm(forms.ModelForm):
         submitted = copy.copy(self.instance)
         submitted.base_url = self.cleaned_data["base_url"]
         auth_type = self.instance.auth.type
+        problem = auth_type.base_url_problem(submitted.target_url)
+        if problem is not None:
+            self.add_error("base_url", problem)
+            return
         kept = auth_type.get_form().stored_secret_labels()
         change = new_credential_origin(stored, auth_type, submitted, auth_type, kept)
         if change is not None:

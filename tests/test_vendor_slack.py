@@ -95,6 +95,36 @@ def test_form_creates_endpoint_without_fields(
     assert config.stored_secrets() == {}
 
 
+def test_form_rejects_other_base_url(manager_client, workflow, provider, slack):
+    response = manager_client.post(
+        reverse("endpoints:endpoint_create", args=[workflow.pk]),
+        create_data(provider, base_url="https://elsewhere.example.test/api"),
+    )
+
+    assert response.status_code == 200
+    errors = response.context["endpoint_form"].errors["base_url"]
+    assert errors == [
+        f"Slack tokens are sent only to {provider.url('')} (the SLACK_API_URL "
+        f"setting). Change the endpoint's base URL to {provider.url('/slack/api')}."
+    ]
+    assert not Endpoint.objects.filter(name="Slack").exists()
+
+
+def test_edit_rejects_other_base_url(manager_client, connected, slack):
+    data = edit_form_data(connected)
+    data["base_url"] = "https://elsewhere.example.test/api"
+
+    response = manager_client.post(
+        reverse("endpoints:endpoint_edit", args=[connected.pk]), data
+    )
+
+    assert response.status_code == 200
+    assert "sent only to" in response.context["endpoint_form"].errors["base_url"][0]
+    connected.refresh_from_db()
+    assert connected.base_url != "https://elsewhere.example.test/api"
+    assert stored_config(connected).access_token
+
+
 def test_form_rejects_unconfigured_app(manager_client, workflow, provider, settings):
     settings.SLACK_CLIENT_ID = ""
     settings.SLACK_CLIENT_SECRET = ""
@@ -465,3 +495,26 @@ def test_command_raises_ok_false_when_asked(connected, workflow, slack):
     assert "token_revoked" in out.getvalue()
     assert caught.value.returncode == 1
     assert "token_revoked" in str(caught.value)
+
+
+def test_admin_rejects_other_base_url(chat, slack):
+    client = Client()
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    data = {
+        "name": chat.name,
+        "base_url": "https://elsewhere.example.test/api",
+        "loaded_version": str(chat.version),
+        "auth-TOTAL_FORMS": "1",
+        "auth-INITIAL_FORMS": "1",
+        "auth-0-endpoint": str(chat.pk),
+    }
+
+    response = client.post(
+        reverse("admin:endpoints_endpoint_change", args=[chat.pk]), data
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["base_url"]
+    assert "sent only to" in errors[0]
+    chat.refresh_from_db()
+    assert chat.base_url != "https://elsewhere.example.test/api"

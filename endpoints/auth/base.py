@@ -294,6 +294,14 @@ class AuthType:
         """Return a short description without secrets, for lists."""
         return ""
 
+    def base_url_problem(self, base_url: str) -> str | None:
+        """Return why this type cannot be used with ``base_url``, or None.
+
+        The endpoint pages show it on the base URL field when saving. Types
+        whose credentials may go only to one origin override it.
+        """
+        return None
+
     def unreadable_fields(self) -> list[str]:
         """Return the encrypted fields this type needs that no key decrypts."""
         needed = {"secrets"}

@@ -97,6 +97,17 @@ class EndpointFormsMixin:
         auth_form = config.type.get_form(data, prefix=AUTH_PREFIX)
         return endpoint_form, auth_form
 
+    def base_url_accepted(self, endpoint_form, auth_type) -> bool:
+        """Return whether the auth type accepts the form's base URL.
+
+        When it does not, the form gets the type's reason on its base URL.
+        """
+        problem = auth_type.base_url_problem(endpoint_form.instance.target_url)
+        if problem is None:
+            return True
+        endpoint_form.add_error("base_url", problem)
+        return False
+
     def auth_context(self, config: AuthConfig, auth_form) -> dict:
         auth_type = config.type
         return {
@@ -141,7 +152,11 @@ class EndpointCreateView(
         endpoint = Endpoint(workflow=self.workflow)
         config = AuthConfig(auth_type=key)
         endpoint_form, auth_form = self.build_forms(endpoint, config, request.POST)
-        if not (endpoint_form.is_valid() and auth_form.is_valid()):
+        if not (
+            endpoint_form.is_valid()
+            and auth_form.is_valid()
+            and self.base_url_accepted(endpoint_form, config.type)
+        ):
             return self.render_forms(endpoint_form, auth_form, config)
 
         with transaction.atomic():
@@ -251,6 +266,8 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
         # The endpoint as stored (self.object) against the submitted values,
         # before apply() overwrites the stored settings.
         submitted_type = config.type.with_form_values(auth_form)
+        if not self.base_url_accepted(endpoint_form, submitted_type):
+            return self.render_forms(endpoint_form, auth_form)
         origin_change = new_credential_origin(
             self.object,
             config.type,

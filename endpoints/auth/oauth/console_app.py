@@ -100,13 +100,20 @@ class ConsoleAppMixin:
         The vendor's token is sent with every request, so a base URL on
         another host would hand it to that host.
         """
+        problem = self.base_url_problem(context.endpoint.target_url)
+        if problem:
+            raise AuthenticationError(problem)
+
+    def base_url_problem(self, base_url: str) -> str | None:
+        """Return why ``base_url`` is not on the vendor's API origin, if so."""
         expected = origin(self.api_url())
-        if origin(context.endpoint.target_url) != expected:
-            raise AuthenticationError(
-                f"{self.label} tokens are sent only to {expected} (the "
-                f"{self.api_url_setting} setting). Change the endpoint's base URL "
-                f"to {self.api_url()}."
-            )
+        if origin(base_url) == expected:
+            return None
+        return (
+            f"{self.label} tokens are sent only to {expected} (the "
+            f"{self.api_url_setting} setting). Change the endpoint's base URL "
+            f"to {self.api_url()}."
+        )
 
 
 class ConsoleAppForm(AuthForm):
