@@ -115,8 +115,12 @@ _JSON_TYPE_NAMES = {
 # control characters are allowed, which only lets the scan skip text that
 # the parser rejects anyway. The unrolled form, plain characters then any
 # number of (escape, plain characters), scans runs of plain characters at
-# once: twice as fast on an export as an alternation per character.
-_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# once: twice as fast on an export as an alternation per character. A
+# string that is never closed runs to the end of the text (a lone backslash
+# included), so the match cannot fail. A failing match would be retried
+# from every later quote, which took time growing with the square of the
+# length for a file of '\"' repeated.
+_JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 # Everything but the brackets of lists and objects.
 _NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
 
@@ -298,9 +302,12 @@ def parse_import(content: bytes) -> object:
             f"has none with more than {MAX_INTEGER_DIGITS}.",
         ) from error
     except json.JSONDecodeError as error:
+        # Some of the json module's messages end in "at" ("Unterminated
+        # string starting at"), which the position follows.
+        reason = error.msg.removesuffix(" at")
         raise _single(
             "not_json",
-            f"The file is not valid JSON: {error.msg} at line {error.lineno}, "
+            f"The file is not valid JSON: {reason} at line {error.lineno}, "
             f"column {error.colno}.",
         ) from error
     except (ValueError, RecursionError) as error:
@@ -477,7 +484,8 @@ def _check_endpoints(checker, endpoints) -> tuple[set[str], list[tuple[str, str]
                 f"{path}.name",
                 "duplicate_endpoint",
                 f"“{endpoint_name}” is also the name of {seen[key]}; endpoint names "
-                "must differ by more than letter case.",
+                "must differ by more than letter case or Unicode "
+                "compatibility form (a no-break space for a space, say).",
             )
             continue
         seen[key] = path
@@ -525,7 +533,8 @@ def _check_steps(checker, steps, endpoint_keys: set[str]) -> list[PlannedStep]:
                     f"{path}.name",
                     "duplicate_step",
                     f"“{step_name}” is also the name of {seen[key]}; step names "
-                    "must differ by more than letter case.",
+                    "must differ by more than letter case or Unicode "
+                    "compatibility form (a no-break space for a space, say).",
                 )
             else:
                 seen[key] = path
@@ -668,6 +677,14 @@ class _Checker:
     def clean_name(self, model, field_name: str, value, path: str) -> str:
         """Check a name; return it, or "" when it is missing or invalid."""
         if not isinstance(value, str):
+            return ""
+        # Stripped as the console's forms strip it: "Dup" and "Dup " would
+        # otherwise be two names that look the same, and the second could
+        # not be saved from its page.
+        value = value.strip()
+        if not value:
+            noun = "label" if field_name == "label" else "name"
+            self.add(path, "required", f"Enter a {noun}.")
             return ""
         cleaned = self.clean_field(model, field_name, value, path)
         # name_key expands some characters (NFKC), and its column has room

@@ -299,7 +299,8 @@ class Endpoint(models.Model):
             if existing is not None:
                 errors["name"] = ValidationError(
                     "This workflow already has an endpoint named “%(existing)s”; "
-                    "names must differ by more than letter case.",
+                    "names must differ by more than letter case or Unicode "
+                    "compatibility form (a no-break space for a space, say).",
                     code="duplicate_name",
                     params={"existing": existing},
                 )

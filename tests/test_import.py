@@ -277,6 +277,50 @@ def test_reject_duplicate_endpoint_names(export_dict):
     assert_rejected(export_dict, "duplicate_endpoint", "endpoints[4].name")
 
 
+@pytest.mark.parametrize("padded", ["{name} ", " {name}", "\t{name}\n"])
+def test_reject_names_differing_by_spaces(export_dict, padded):
+    duplicate = copy.deepcopy(export_dict["endpoints"][1])
+    duplicate["name"] = padded.format(name=duplicate["name"])
+    export_dict["endpoints"].append(duplicate)
+
+    assert_rejected(export_dict, "duplicate_endpoint", "endpoints[4].name")
+
+
+def test_names_and_labels_stored_stripped(export_dict):
+    endpoint_name = export_dict["endpoints"][1]["name"]
+    export_dict["endpoints"][1]["name"] = f"  {endpoint_name} "
+    export_dict["steps"][0]["name"] = " Padded step "
+    export_dict["steps"][2]["usages"][0]["label"] = " padded "
+
+    result = import_workflow(as_bytes(export_dict), name=" Copy ")
+
+    workflow = result.workflow
+    assert workflow.name == "Copy"
+    assert workflow.endpoints.filter(name=endpoint_name).exists()
+    assert workflow.steps.filter(name="Padded step").exists()
+    labels = StepUsage.objects.filter(step__workflow=workflow)
+    assert labels.filter(label="padded").exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (("endpoints", 1, "name"), "Enter a name."),
+        (("steps", 0, "name"), "Enter a name."),
+        (("steps", 2, "usages", 0, "label"), "Enter a label."),
+    ],
+)
+def test_blank_name_says_enter_one(export_dict, path, message):
+    target = export_dict
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = ""
+
+    error = assert_rejected(export_dict, "required")
+
+    assert message in [problem.message for problem in error.problems]
+
+
 def test_reject_endpoint_named_like_builtin(export_dict):
     export_dict["endpoints"][1]["name"] = "console"
 
@@ -444,9 +488,27 @@ def test_brackets_in_strings_not_nesting(export_dict):
 
 
 def test_reject_unterminated_deep_string(db):
+    # The brackets are inside a string that is never closed, so the parser
+    # stops at the string and never nests them.
     content = b'{"a": "' + b"[" * 50_000
 
-    assert_rejected(content, "too_deep")
+    error = assert_rejected(content, "not_json")
+
+    messages = [problem.message for problem in error.problems]
+    assert messages == [
+        "The file is not valid JSON: Unterminated string starting at line 1, column 7."
+    ]
+
+
+@pytest.mark.parametrize("ending", [b"", b"\\"])
+def test_reject_unclosed_escaped_quotes(db, ending):
+    # A string that is never closed and contains two million escaped quotes.
+    # The nesting scan once retried a failed match from each quote, so its
+    # time grew with the square of the length (days for this file, by an
+    # estimate from smaller ones). It now reads the file once.
+    content = b'"' + b'\\"' * 2_000_000 + ending
+
+    assert_rejected(content, "not_json")
 
 
 def test_reject_duplicate_keys(export_dict):
