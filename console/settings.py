@@ -315,7 +315,11 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "keyvalue"},
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Upper-cased, since logging knows only "DEBUG", not "debug".
+    "root": {
+        "handlers": ["console"],
+        "level": env.str("LOG_LEVEL", default="INFO").strip().upper(),
+    },
     "loggers": {
         # Django's own configuration gives these loggers handlers of their
         # own, which wrote each line a second time beside the root's. Here

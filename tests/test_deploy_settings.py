@@ -51,6 +51,7 @@ SETTING_NAMES = [
     "STORAGES",
     "STATIC_ROOT",
     "DATABASES",
+    "LOGGING",
 ]
 
 PRINT_SETTINGS = f"""
@@ -92,6 +93,13 @@ def deploy_check(*args: str, **changes: str) -> subprocess.CompletedProcess:
     return run_manage(
         "check", "--deploy", "--fail-level", "WARNING", *args, environment=environment
     )
+
+
+@pytest.mark.parametrize("value", ["debug", " Debug ", "DEBUG"])
+def test_log_level_in_any_case(value):
+    settings = production_settings(LOG_LEVEL=value)
+
+    assert settings["LOGGING"]["root"]["level"] == "DEBUG"
 
 
 def test_deploy_check_clean():
