@@ -224,3 +224,22 @@ def test_check_accepts_default(settings, monkeypatch):
 
     assert "endpoints.E007" not in ids
     assert "endpoints.W008" not in ids
+
+
+@pytest.mark.parametrize("timeout", [-1, 0, float("nan"), float("inf"), "10", True])
+def test_invalid_timeout_rejected(workflow, http_server, timeout):
+    make_token_endpoint(workflow, base_url=http_server.url())
+
+    with pytest.raises(ValueError, match="must be a positive number of seconds"):
+        send(workflow, "Chat", "GET", "/", timeout=timeout)
+
+    assert http_server.requests == []
+
+
+def test_invalid_timeout_part_rejected(workflow, http_server):
+    make_token_endpoint(workflow, base_url=http_server.url())
+
+    with pytest.raises(ValueError, match="got -2"):
+        send(workflow, "Chat", "GET", "/", timeout=httpx2.Timeout(5.0, read=-2))
+
+    assert http_server.requests == []

@@ -124,6 +124,10 @@ def test_non_utf8_body_printed_safely(workflow, start_server):
         ("--param", "novalue", "is not NAME=VALUE"),
         ("--json", "{bad", "is not valid JSON"),
         ("--as-user", "nobody", "There is no user 'nobody'"),
+        ("--timeout", "-1", "'-1' is not a positive number of seconds"),
+        ("--timeout", "0", "'0' is not a positive number of seconds"),
+        ("--timeout", "nan", "'nan' is not a positive number of seconds"),
+        ("--timeout", "soon", "'soon' is not a positive number of seconds"),
     ],
 )
 def test_bad_options_rejected(workflow, http_server, option, value, message):

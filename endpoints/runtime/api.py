@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -515,9 +516,28 @@ def _as_timeout(timeout: TimeoutValue) -> httpx2.Timeout:
     # A caller's timeout cannot outlast the deadline of the whole call.
     if timeout is None:
         return limit_timeout(default_timeout())
-    if isinstance(timeout, httpx2.Timeout):
-        return limit_timeout(timeout)
-    return limit_timeout(httpx2.Timeout(timeout))
+    if not isinstance(timeout, httpx2.Timeout):
+        check_timeout_seconds(timeout)
+        timeout = httpx2.Timeout(timeout)
+    for part in (timeout.connect, timeout.read, timeout.write, timeout.pool):
+        if part is not None:
+            check_timeout_seconds(part)
+    return limit_timeout(timeout)
+
+
+def check_timeout_seconds(seconds: object) -> None:
+    """Raise ValueError unless ``seconds`` is a positive, finite number."""
+    valid = (
+        isinstance(seconds, int | float)
+        and not isinstance(seconds, bool)
+        and math.isfinite(seconds)
+        and seconds > 0
+    )
+    if not valid:
+        raise ValueError(
+            "A timeout must be a positive number of seconds, or None for "
+            f"ENDPOINT_REQUEST_TIMEOUT; got {seconds!r}."
+        )
 
 
 def _build_request(

@@ -5,6 +5,7 @@ that the request carried, as on the "Send a test request" page, since a
 target may echo them.
 """
 
+import argparse
 import json
 
 from django.contrib.auth import get_user_model
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from endpoints.redaction import redact
 from endpoints.responses import response_secrets
 from endpoints.runtime import EndpointError, resolve_endpoint, send_through
+from endpoints.runtime.api import check_timeout_seconds
 from endpoints.validators import validate_header_name, validate_header_value
 
 # The exit status when the target responded with a status of 400 or more.
@@ -56,7 +58,7 @@ class Command(BaseCommand):
         body.add_argument("--data", help="A request body, sent as UTF-8 text.")
         parser.add_argument(
             "--timeout",
-            type=float,
+            type=timeout_seconds,
             help="Seconds for each connect, read and write; default "
             "ENDPOINT_REQUEST_TIMEOUT.",
         )
@@ -115,6 +117,18 @@ class Command(BaseCommand):
                 f"The target responded with {status}.",
                 returncode=HTTP_ERROR_EXIT_STATUS,
             )
+
+
+def timeout_seconds(text: str) -> float:
+    """Parse --timeout: a positive, finite number of seconds."""
+    try:
+        seconds = float(text)
+        check_timeout_seconds(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a positive number of seconds."
+        ) from None
+    return seconds
 
 
 def parse_header(text: str) -> tuple[str, str]:
