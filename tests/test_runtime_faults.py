@@ -285,6 +285,20 @@ def test_failure_log_line_names_stage(workflow, refused_url, caplog):
     assert "outcome=failure stage=connect" in record.getMessage()
 
 
+def test_server_error_logged_as_failure(workflow, start_server, caplog):
+    server = start_server(lambda request: Reply(503, b"down"))
+    make_token_endpoint(workflow, base_url=server.url())
+    caplog.set_level(logging.INFO, logger="endpoints.runtime")
+
+    response = send(workflow, "Chat", "GET", "/")
+
+    record = next(r for r in caplog.records if r.name == "endpoints.runtime.api")
+    assert response.status_code == 503
+    assert record.levelno == logging.WARNING
+    assert "status=503" in record.getMessage()
+    assert "outcome=failure stage=status" in record.getMessage()
+
+
 def test_httpx_request_log_silenced(workflow, http_server, caplog):
     make_token_endpoint(workflow, base_url=http_server.url())
 

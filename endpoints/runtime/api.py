@@ -330,7 +330,12 @@ class EndpointCall:
         with deadline_scope():
             result = self._run_in_scope(operation, action, method, started)
         status = getattr(result, "status_code", None)
-        self._log(method, started, "success", status)
+        if status is not None and status >= 500:
+            # Recorded as a failure at the status stage, as its activity entry
+            # is, though the target responded.
+            self._log(method, started, "failure", status, stage="status")
+        else:
+            self._log(method, started, "success", status)
         return result
 
     def _run_in_scope(
