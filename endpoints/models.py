@@ -52,6 +52,14 @@ def builtin_base_url() -> str:
 
 
 class WorkflowQuerySet(models.QuerySet):
+    def matching(self, query: str) -> "WorkflowQuerySet":
+        """Return the workflows whose name contains ``query``, in any case.
+
+        Compared on the name keys, so that the case of every script is
+        ignored, not only ASCII's, as SQLite's LIKE would.
+        """
+        return self.filter(name_key__contains=name_key(query))
+
     def delete(self):
         # Steps go first: their usages protect the endpoints, which the
         # workflow's own cascade deletes next.
@@ -126,6 +134,16 @@ class Workflow(models.Model):
 
 
 class EndpointQuerySet(models.QuerySet):
+    def matching(self, query: str) -> "EndpointQuerySet":
+        """Return the endpoints whose name or base URL contains ``query``.
+
+        Names are compared on their keys, in any case of any script. Base
+        URLs are compared ignoring case, which on SQLite is ASCII's only.
+        """
+        return self.filter(
+            Q(name_key__contains=name_key(query)) | Q(base_url__icontains=query)
+        )
+
     def create_with_auth(
         self,
         *,

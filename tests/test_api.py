@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -314,6 +315,27 @@ def test_endpoints_search_ignores_control_characters(client, populated, viewer, 
 
     assert response.status_code == 200
     assert "Status" in [item["name"] for item in response.json()["results"]]
+
+
+@pytest.mark.parametrize("query", ["ärger", "ÄRGER", "STRASSE", "straße"])
+def test_endpoints_search_any_letter_case(client, populated, viewer, query):
+    Endpoint.objects.create_with_auth(
+        workflow=populated, name="Ärger Straße", base_url="https://aerger.test"
+    )
+    url = workflow_url("endpoints", populated) + "?" + urlencode({"q": query})
+
+    response = client.get(url, **token_header(viewer))
+
+    assert [item["name"] for item in response.json()["results"]] == ["Ärger Straße"]
+
+
+def test_workflow_search_any_letter_case(client, populated, viewer):
+    Workflow.objects.create(name="Übergabe")
+    url = reverse("api:workflow_list") + "?" + urlencode({"q": "übergabe"})
+
+    response = client.get(url, **token_header(viewer))
+
+    assert [item["name"] for item in response.json()["results"]] == ["Übergabe"]
 
 
 def test_workflow_search_ignores_nul(client, populated, viewer):

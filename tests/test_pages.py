@@ -61,6 +61,17 @@ def test_endpoint_search_by_name_and_url(manager_client, workflow):
     assert [e.name for e in by_url.context["endpoint_page"]] == ["Chat"]
 
 
+@pytest.mark.parametrize("query", ["ärger", "ÄRGER", "strasse"])
+def test_endpoint_search_any_letter_case(manager_client, workflow, query):
+    make_basic_endpoint(workflow, name="Ärger Straße")
+    make_basic_endpoint(workflow, name="Other")
+
+    response = manager_client.get(workflow.get_absolute_url(), {"q": query})
+
+    names = [e.name for e in response.context["endpoint_page"]]
+    assert names == ["Ärger Straße"]
+
+
 def test_endpoint_pages_split_without_overlap(manager_client, workflow):
     for index in range(120):
         make_basic_endpoint(workflow, name=f"Endpoint {index:03d}")

@@ -203,7 +203,7 @@ class WorkflowListView(ApiView):
         ).order_by("name_key", "pk")
         query = self.search_query()
         if query:
-            workflows = workflows.filter(name__icontains=query)
+            workflows = workflows.matching(query)
         return JsonResponse(self.paginate(workflows, self.serialize))
 
     def serialize(self, workflow: Workflow) -> dict:
@@ -247,9 +247,7 @@ class WorkflowEndpointsView(ApiView):
         )
         query = self.search_query()
         if query:
-            endpoints = endpoints.filter(
-                Q(name__icontains=query) | Q(base_url__icontains=query)
-            )
+            endpoints = endpoints.matching(query)
         return JsonResponse(self.paginate(endpoints, self.serialize))
 
     def serialize(self, endpoint: Endpoint) -> dict:

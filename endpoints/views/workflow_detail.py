@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery
 from django.views.generic import DetailView
 
 from ..models import AuthConfig, Endpoint, Step, StepUsage, Workflow
@@ -69,9 +69,7 @@ class WorkflowDetailView(mixins.ConsolePermissionMixin, DetailView):
         )
         page_number = self.request.GET.get("page")
         if query:
-            endpoints = endpoints.filter(
-                Q(name__icontains=query) | Q(base_url__icontains=query)
-            )
+            endpoints = endpoints.matching(query)
             endpoint_page = search_page(endpoints, page_number)
         else:
             endpoint_page = CountedPaginator(
