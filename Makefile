@@ -4,6 +4,8 @@
 #               with the fake OAuth 2.0 provider and its vendor fakes in the
 #               background
 #   make test   set up, lint, check, run the whole test suite
+#   make manage ARGS="..."  run manage.py with the demo's vendor settings, to
+#               reach the demo's fakes while make demo runs
 #   make bench  set up, run the benchmark against its floors (docs/benchmarks.md);
 #               BENCH_ARGS="--database-url postgres://..." adds the PostgreSQL case
 # Both install what they need on first use: a virtualenv in .venv with the
@@ -36,7 +38,7 @@ DEMO_VENDOR_ENV := DEMO_OAUTH_PROVIDER_PORT=$(DEMO_PROVIDER_PORT) \
 # The demo's server is the console's public address, whatever .env says.
 DEMO_ENV := CONSOLE_BASE_URL=http://127.0.0.1:$(PORT) $(DEMO_VENDOR_ENV)
 
-.PHONY: demo serve test lint check install chromium bench
+.PHONY: demo serve manage test lint check install chromium bench
 
 $(INSTALLED): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { \
@@ -61,6 +63,9 @@ demo: $(INSTALLED)
 	$(DEMO_ENV) $(BIN)/python manage.py fake_oauth_provider & provider=$$!; \
 	trap 'kill $$provider 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+manage: $(INSTALLED)
+	$(DEMO_ENV) $(BIN)/python manage.py $(ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
