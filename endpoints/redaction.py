@@ -5,7 +5,9 @@ the console sent: percent-encoded in a query string or a form body (with
 ``+`` for a space), escaped in a JSON string, HTML-escaped, or inside a
 derived credential such as HTTP Basic's base64 ``user:password``. Auth types
 return the derived credentials from `AuthType.secret_values`, and `redact`
-matches each secret in all of these encodings, mixed in any way.
+matches each secret in all of these encodings, mixed in any way, in any
+letter case, and base64-encoded on its own (standard or URL-safe, with or
+without padding).
 
 A secret of `SUBSTRING_MIN_LENGTH` or more characters is replaced wherever
 it occurs. A shorter secret is replaced only where it stands as a whole
@@ -18,6 +20,7 @@ would show where the secret's letters are.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable
 
@@ -65,18 +68,20 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
     See the module for the forms matched and for the rule on short secrets.
     """
+    plain = {secret for secret in secrets if isinstance(secret, str) and secret}
     values = sorted(
-        {secret for secret in secrets if isinstance(secret, str) and secret},
+        plain | {form for secret in plain for form in _base64_forms(secret)},
         key=len,
         reverse=True,
     )
     # A secret's letters and digits are never encoded, so a text without its
-    # longest run of them cannot contain it in any form.
-    present = [value for value in values if _witness(value) in text]
+    # longest run of them, in any case, cannot contain it in any form.
+    folded = text.lower()
+    present = [value for value in values if _witness(value).lower() in folded]
     if not present:
         return text
     pattern = "|".join(_secret_pattern(value) for value in present)
-    return re.sub(pattern, REDACTED, text, flags=re.MULTILINE)
+    return re.sub(pattern, REDACTED, text, flags=re.MULTILINE | re.IGNORECASE)
 
 
 def redact_excerpt(text: str, secrets: Iterable[str], limit: int) -> str:
@@ -86,6 +91,17 @@ def redact_excerpt(text: str, secrets: Iterable[str], limit: int) -> str:
     beyond ``limit``: secrets are replaced before the text is cut.
     """
     return redact(text[: limit + EXCERPT_MARGIN_CHARS], secrets)[:limit]
+
+
+def _base64_forms(secret: str) -> set[str]:
+    # Only forms long enough to be replaced anywhere: a shorter one is a
+    # few letters that ordinary text contains.
+    raw = secret.encode()
+    forms = set()
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = encoded.decode()
+        forms |= {text, text.rstrip("=")}
+    return {form for form in forms if len(form) >= SUBSTRING_MIN_LENGTH}
 
 
 def _witness(secret: str) -> str:

@@ -61,6 +61,14 @@ ENCODINGS = {
     "html numeric": html_numeric,
     "mixed": mixed,
     "percent inside json": lambda value: json.dumps(quote_plus(value))[1:-1],
+    "upper case": str.upper,
+    "lower case": str.lower,
+    "percent, upper case": lambda value: quote(value, safe="").upper(),
+    "base64": lambda value: base64.b64encode(value.encode()).decode(),
+    "base64 without padding": lambda value: (
+        base64.b64encode(value.encode()).decode().rstrip("=")
+    ),
+    "base64 url-safe": lambda value: base64.urlsafe_b64encode(value.encode()).decode(),
 }
 
 
