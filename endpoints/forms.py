@@ -15,6 +15,7 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 
 from . import throttling
 from .auth import registry
+from .importer import import_limit_text
 from .models import ApiToken, Endpoint, Step, StepUsage, Workflow
 from .runtime.errors import InvalidPathError
 from .runtime.urls import join_url
@@ -47,7 +48,6 @@ class WorkflowImportForm(forms.Form):
 
     file = forms.FileField(
         label="Export file",
-        help_text="A .json file written by a workflow's Export.",
         widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
     )
     name = forms.CharField(
@@ -56,6 +56,15 @@ class WorkflowImportForm(forms.Form):
         help_text="Leave blank to use the workflow name in the file. Enter another "
         "name when a workflow with that name exists already.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limit is read per form, as the too-large error reads it, so
+        # both state the current setting in the same words.
+        help_text = (
+            f"A .json file written by a workflow's Export, up to {import_limit_text()}."
+        )
+        self.fields["file"].help_text = help_text
 
 
 class AuthTypeChoiceForm(forms.Form):

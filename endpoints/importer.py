@@ -194,16 +194,39 @@ def max_import_bytes() -> int:
     return settings.ENDPOINT_CONSOLE_IMPORT_MAX_BYTES
 
 
+# Binary units, largest first, for `byte_count_text`.
+BYTE_UNITS = (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
+
+
+def byte_count_text(count: int) -> str:
+    """Describe ``count`` bytes, e.g. "5 MiB (5,242,880 bytes)".
+
+    The exact count follows any rounded value in binary units, so that the
+    page and its error messages state a limit the same way.
+    """
+    exact = f"{count:,} byte{'' if count == 1 else 's'}"
+    for unit, size in BYTE_UNITS:
+        if count >= size:
+            value = f"{count / size:.1f}".removesuffix(".0")
+            return f"{value} {unit} ({exact})"
+    return exact
+
+
+def import_limit_text() -> str:
+    """Describe the import size limit, as the page and its errors state it."""
+    return byte_count_text(max_import_bytes())
+
+
 def too_large_error(size: int | None) -> ImportFileError:
     """Return the error for a file over ENDPOINT_CONSOLE_IMPORT_MAX_BYTES."""
-    limit = max_import_bytes()
     size_text = f" ({size:,} bytes)" if size is not None else ""
     return ImportFileError(
         [
             ImportProblem(
                 "",
                 "too_large",
-                f"The file is too large{size_text}: the limit is {limit:,} bytes. "
+                f"The file is too large{size_text}: the limit is "
+                f"{import_limit_text()}. "
                 "Import a workflow export; exports are far smaller.",
             )
         ]

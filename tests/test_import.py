@@ -10,6 +10,7 @@ from endpoints.export import build_export, export_data
 from endpoints.importer import (
     MAX_NESTING_DEPTH,
     ImportFileError,
+    byte_count_text,
     import_workflow,
 )
 from endpoints.models import (
@@ -615,6 +616,33 @@ def test_command_rejects_large_file(tmp_path, db, settings):
         call_command("import_workflow", str(path))
 
     assert "too large (101 bytes)" in str(caught.value)
+
+
+def test_command_states_limit_in_units(tmp_path, db, settings):
+    settings.ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = 3 * 1024
+    path = tmp_path / "large.json"
+    path.write_bytes(b" " * (3 * 1024 + 1))
+
+    with pytest.raises(CommandError) as caught:
+        call_command("import_workflow", str(path))
+
+    assert "the limit is 3 KiB (3,072 bytes)." in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [
+        (1, "1 byte"),
+        (1000, "1,000 bytes"),
+        (1024, "1 KiB (1,024 bytes)"),
+        (1536, "1.5 KiB (1,536 bytes)"),
+        (5 * 1024 * 1024, "5 MiB (5,242,880 bytes)"),
+        (5_000_000, "4.8 MiB (5,000,000 bytes)"),
+        (2 * 1024**3, "2 GiB (2,147,483,648 bytes)"),
+    ],
+)
+def test_byte_count_text(count, text):
+    assert byte_count_text(count) == text
 
 
 def test_command_reports_missing_file(tmp_path, db):

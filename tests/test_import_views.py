@@ -1,5 +1,6 @@
 """The import page, its auth checklist, and choosing an auth type once."""
 
+import html
 import json
 
 import pytest
@@ -159,6 +160,46 @@ def test_upload_over_content_length(manager_client, settings, db):
 
     assert response.status_code == 413
     assert "too large (4" in response.text
+
+
+def test_upload_over_limit_shows_only_the_size(manager_client, settings, db):
+    settings.ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = 1000
+
+    response = manager_client.post(
+        IMPORT_URL, {"name": "Copy", "file": upload(b" " * 1001)}
+    )
+
+    assert response.status_code == 413
+    assert "the limit is 1,000 bytes" in response.text
+    assert "This field is required." not in response.text
+    assert 'aria-invalid="true"' not in response.text
+    assert 'value="Copy"' in response.text
+
+
+@pytest.mark.parametrize("excess", [1, 40_000], ids=["read", "content_length"])
+def test_help_and_error_state_limit_alike(manager_client, settings, db, excess):
+    limit = 2 * 1024 * 1024
+    settings.ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = limit
+    stated = "2 MiB (2,097,152 bytes)"
+
+    page = manager_client.get(IMPORT_URL)
+    response = manager_client.post(
+        IMPORT_URL, {"file": upload(b" " * (limit + excess))}
+    )
+
+    help_text = f"A .json file written by a workflow's Export, up to {stated}."
+    assert html.escape(help_text) in page.text
+    assert html.escape(help_text) in response.text
+    assert f"the limit is {stated}." in response.text
+    assert "MB" not in page.text
+
+
+def test_file_input_described_by_limit(manager_client):
+    response = manager_client.get(IMPORT_URL)
+
+    assert 'id="id_file_helptext"' in response.text
+    assert 'aria-describedby="id_file_helptext"' in response.text
+    assert "5 MiB (5,242,880 bytes)" in response.text
 
 
 def test_upload_needs_csrf_token(client, manager, export_content):

@@ -63,6 +63,10 @@ class SecretInput(forms.MultiWidget):
     """A password input that never shows its value, with a "Clear" box."""
 
     template_name = "endpoints/widgets/secret_input.html"
+    # The label names the password input (see id_for_label), not a group.
+    # So Django adds the field's aria-describedby, for its help text and
+    # errors, to the widget, and get_context moves it to the password input.
+    use_fieldset = False
 
     def __init__(self, attrs=None):
         widgets = (

@@ -3,6 +3,7 @@
 from html import escape
 
 from django import template
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
@@ -27,6 +28,20 @@ def usage_spans(rows):
             for label, endpoint_name in rows
         )
     )
+
+
+@register.simple_tag(takes_context=True)
+def page_query(context, param, number):
+    """Return the current page's query string with ``param`` set to ``number``.
+
+    A page may carry several paginated lists and a search, so a link to
+    another page of one list keeps every other parameter of the request.
+    The result is URL-encoded, and the tag's output is HTML-escaped.
+    """
+    request = context.get("request")
+    params = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    params[param] = str(number)
+    return f"?{params.urlencode()}"
 
 
 @register.simple_tag

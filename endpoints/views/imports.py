@@ -100,7 +100,6 @@ class WorkflowImportView(mixins.ConsolePermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         kwargs.setdefault("form", WorkflowImportForm())
-        kwargs.setdefault("max_bytes", max_import_bytes())
         return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
@@ -121,16 +120,19 @@ class WorkflowImportView(mixins.ConsolePermissionMixin, TemplateView):
         return csrf_protect(self.handle_upload)(request, handler)
 
     def handle_upload(self, request, handler: CappedUploadHandler):
-        form = WorkflowImportForm(request.POST, request.FILES)
+        # Reading the fields parses the body, which sets handler.exceeded.
+        data, files = request.POST, request.FILES
         if handler.exceeded:
             logger.warning(
                 "event=import_rejected reason=too_large received=%d actor_id=%s",
                 handler.received,
                 request.user.pk,
             )
-            return self.render_problems(
-                WorkflowImportForm(request.POST), too_large_error(None), status=413
-            )
+            # A bound form would also report the file as missing, because
+            # the upload was dropped. The size is the only problem to show.
+            form = WorkflowImportForm(initial={"name": data.get("name", "")})
+            return self.render_problems(form, too_large_error(None), status=413)
+        form = WorkflowImportForm(data, files)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
 

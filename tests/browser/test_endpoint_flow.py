@@ -1,6 +1,7 @@
 """Endpoint pages in Chromium: create, use, guard, export, keyboard, roles."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -403,6 +404,27 @@ def test_failed_save_focuses_error_summary(page, sign_in, manager, workflow):
     summary.get_by_role("link", name="Base URL").click()
     expect(page.get_by_role("textbox", name="Base URL")).to_be_focused()
     assert PLANTED_PASSWORD not in page.content()
+
+
+def test_invalid_fields_describe_their_errors(page, sign_in, manager, workflow):
+    sign_in(manager)
+    page.goto(
+        reverse("endpoints:endpoint_create", args=[workflow.pk]) + "?auth_type=basic"
+    )
+    page.get_by_role("textbox", name="Name", exact=True).fill("Ticket desk")
+    page.get_by_role("textbox", name="Base URL").fill("ftp://tickets.example.test")
+    page.get_by_role("button", name="Create endpoint").click()
+
+    for name, error_id in [
+        ("Base URL", "id_base_url_error"),
+        ("Username", "id_auth-username_error"),
+        ("Password", "id_auth-password_error"),
+    ]:
+        error = page.locator(f"#{error_id}").inner_text().strip()
+        assert error, name
+        expect(field_labelled(page, name)).to_have_accessible_description(
+            re.compile(re.escape(error))
+        )
 
 
 def test_add_row_button_spaced_from_table(page, sign_in, manager, workflow, step):

@@ -92,3 +92,29 @@ def test_upload_stores_unconfigured_endpoints(page, sign_in, manager, export_fil
     )
     assert configs.count() == 2
     assert all(config.awaiting_configuration for config in configs)
+
+
+def test_upload_over_limit_names_only_the_size(
+    page, sign_in, manager, settings, tmp_path
+):
+    settings.ENDPOINT_CONSOLE_IMPORT_MAX_BYTES = 1024
+    large_file = tmp_path / "large.json"
+    large_file.write_bytes(b" " * 2048)
+    sign_in(manager)
+
+    page.goto("/workflows/import/")
+    file_input = page.get_by_label("Export file")
+    expect(file_input).to_have_accessible_description(
+        "A .json file written by a workflow's Export, up to 1 KiB (1,024 bytes)."
+    )
+    file_input.set_input_files(str(large_file))
+    page.get_by_label("Import as").fill("Too big")
+    page.get_by_role("button", name="Import workflow").click()
+
+    problems = page.locator("#import-problems")
+    expect(problems).to_contain_text("the limit is 1 KiB (1,024 bytes).")
+    expect(page.get_by_text("This field is required.")).to_have_count(0)
+    expect(page.get_by_label("Export file")).not_to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert Workflow.objects.count() == 0
