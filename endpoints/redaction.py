@@ -6,8 +6,12 @@ the console sent: percent-encoded in a query string or a form body (with
 derived credential such as HTTP Basic's base64 ``user:password``. Auth types
 return the derived credentials from `AuthType.secret_values`, and `redact`
 matches each secret in all of these encodings, mixed in any way, in any
-letter case, and base64-encoded on its own (standard or URL-safe, with or
-without padding).
+letter case, and base64-encoded (standard or URL-safe, inside a longer
+encoded text too). Letters and digits match percent-encoded, JSON- and
+HTML-escaped as well, though no encoder changes them. Line breaks (with
+the spaces that fold a header) and invisible characters (NUL, which a
+UTF-16 body read as UTF-8 puts between its letters, soft hyphens and
+zero-width characters) may stand between the characters of a secret.
 
 A secret of `SUBSTRING_MIN_LENGTH` or more characters is replaced wherever
 it occurs. A shorter secret is replaced only where it stands as a whole
@@ -30,11 +34,6 @@ REDACTED = "[redacted]"
 # leak check uses the same limit.
 SUBSTRING_MIN_LENGTH = 8
 
-# Characters that no URL, form or JSON encoder changes (RFC 3986's
-# unreserved characters, except "~", which some encoders percent-encode).
-_NEVER_ENCODED = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._"
-)
 _JSON_SHORT_ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -61,6 +60,19 @@ EXCERPT_MARGIN_CHARS = 64 * 1024
 _VALUE_START = r"(?:^|(?<=[\n\r=\"'`])|(?<=:)|(?<=: ))"
 _VALUE_END = r"(?=$|[\n\r&;\"'`])"
 _WORD_RUN_RE = re.compile(r"[A-Za-z0-9]+")
+# The characters allowed between two characters of a secret: invisible ones
+# and line breaks, each with the spaces or tabs that fold a line.
+_BETWEEN_CHARS = r"(?:[\x00\u00ad\u200b-\u200d\u2060\ufeff]|\\?\r?\n[ \t]*)*"
+_BETWEEN_CHARS_RE = re.compile(_BETWEEN_CHARS[:-1] + "+")
+# The hex codes of ASCII letters and digits (0x30-0x39, 0x41-0x5A, 0x61-0x7A)
+# and their decimal codes (48-57, 65-90, 97-122).
+_ALNUM_HEX = r"(?:3[0-9]|[46][1-9a-f]|[57][0-9a])"
+_ALNUM_DECIMAL = r"(?:4[89]|5[0-7]|6[5-9]|[78][0-9]|9[07-9]|1[01][0-9]|12[0-2])"
+# A letter or digit percent-encoded, or as a JSON or HTML escape.
+_ESCAPED_LETTER_RE = re.compile(
+    rf"%{_ALNUM_HEX}|\\u00{_ALNUM_HEX}|&#(?:x{_ALNUM_HEX}|{_ALNUM_DECIMAL});",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -74,10 +86,15 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         key=len,
         reverse=True,
     )
-    # A secret's letters and digits are never encoded, so a text without its
-    # longest run of them, in any case, cannot contain it in any form.
-    folded = text.lower()
-    present = [value for value in values if _witness(value).lower() in folded]
+    # Encoders leave letters and digits as they are, so a text without a
+    # secret's longest run of them, in any case and with no characters
+    # between them, cannot contain the secret. A text that escapes letters
+    # too (%6B, \u006b, &#107;) is searched for every secret.
+    if _ESCAPED_LETTER_RE.search(text):
+        present = values
+    else:
+        folded = _BETWEEN_CHARS_RE.sub("", text).lower()
+        present = [value for value in values if _witness(value).lower() in folded]
     if not present:
         return text
     pattern = "|".join(_secret_pattern(value) for value in present)
@@ -94,13 +111,26 @@ def redact_excerpt(text: str, secrets: Iterable[str], limit: int) -> str:
 
 
 def _base64_forms(secret: str) -> set[str]:
-    # Only forms long enough to be replaced anywhere: a shorter one is a
-    # few letters that ordinary text contains.
+    """Return the secret's base64 forms, alone and inside a longer text.
+
+    Inside a longer encoded text (``"Bearer " + secret``, say) the secret
+    starts at one of three offsets in a group of three bytes. For each, the
+    characters that depend only on the secret's bytes are kept. Only forms
+    long enough to be replaced anywhere are returned: a shorter one is a few
+    letters that ordinary text contains.
+    """
     raw = secret.encode()
     forms = set()
-    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
-        text = encoded.decode()
-        forms |= {text, text.rstrip("=")}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        alone = encode(raw).decode()
+        forms |= {alone, alone.rstrip("=")}
+        for offset, first_stable in ((1, 2), (2, 3)):
+            shifted = encode(bytes(offset) + raw).decode()
+            full_groups = (offset + len(raw)) // 3
+            forms.add(shifted[first_stable : full_groups * 4])
+        # At offset 0 inside a longer text, the last partial group depends
+        # on the bytes that follow.
+        forms.add(alone[: len(raw) // 3 * 4])
     return {form for form in forms if len(form) >= SUBSTRING_MIN_LENGTH}
 
 
@@ -110,7 +140,7 @@ def _witness(secret: str) -> str:
 
 
 def _secret_pattern(secret: str) -> str:
-    body = "".join(_char_pattern(char) for char in secret)
+    body = _BETWEEN_CHARS.join(_char_pattern(char) for char in secret)
     if len(secret) >= SUBSTRING_MIN_LENGTH:
         return f"(?:{body})"
     return f"(?:{_VALUE_START}{body}{_VALUE_END})"
@@ -118,8 +148,6 @@ def _secret_pattern(secret: str) -> str:
 
 def _char_pattern(char: str) -> str:
     """Return a pattern for one character of a secret in every encoding."""
-    if char in _NEVER_ENCODED:
-        return re.escape(char)
     forms = [re.escape(char)]
     # Percent-encoding of the UTF-8 bytes, in either letter case.
     forms.append("".join(f"%{_hex_pattern(f'{byte:02X}')}" for byte in char.encode()))
@@ -128,6 +156,9 @@ def _char_pattern(char: str) -> str:
     if char in _JSON_SHORT_ESCAPES:
         forms.append(re.escape(_JSON_SHORT_ESCAPES[char]))
     forms.append(_json_unicode_escape(char))
+    # HTML numeric references, decimal and hex (letters in either case).
+    forms.append(f"&#0*{ord(char)};")
+    forms.append(f"&#x0*{ord(char):x};")
     forms.extend(
         _hex_pattern(re.escape(entity)) for entity in _HTML_ESCAPES.get(char, ())
     )

@@ -76,8 +76,12 @@ def show_response(
     # The body is searched beyond the shown part, so that the cut cannot
     # leave the start of a secret.
     searched = content[: BODY_DISPLAY_BYTES * 2].decode(encoding, errors="replace")
+    # Names too: a target may echo a credential as a header's name.
     headers = [
-        (name.decode("latin-1"), redact(value.decode("latin-1"), secrets))
+        (
+            redact(name.decode("latin-1"), secrets),
+            redact(value.decode("latin-1"), secrets),
+        )
         for name, value in response.headers.raw
     ]
     url = response.request.url.copy_with(query=None)

@@ -69,6 +69,19 @@ ENCODINGS = {
         base64.b64encode(value.encode()).decode().rstrip("=")
     ),
     "base64 url-safe": lambda value: base64.urlsafe_b64encode(value.encode()).decode(),
+    "every character percent-encoded": lambda value: "".join(
+        "".join(f"%{byte:02X}" for byte in char.encode()) for char in value
+    ),
+    "every character a json escape": lambda value: "".join(
+        f"\\u{ord(char):04x}" if ord(char) < 0x10000 else json.dumps(char)[1:-1]
+        for char in value
+    ),
+    "every character an html reference": lambda value: "".join(
+        f"&#{ord(char)};" for char in value
+    ),
+    "soft hyphens between": lambda value: "\u00ad".join(value),
+    "zero-width spaces between": lambda value: "\u200b".join(value),
+    "folded across lines": lambda value: value[:5] + "\r\n " + value[5:],
 }
 
 
@@ -89,6 +102,41 @@ def test_encoded_secret_redacted_every_time(encode):
     text = f"{encoded}\n{encoded}&{encoded}"
 
     assert redact(text, [SECRET]) == f"{REDACTED}\n{REDACTED}&{REDACTED}"
+
+
+@pytest.mark.parametrize("prefix", ["", "x", "xy", "Bearer ", '{"token": "'])
+@pytest.mark.parametrize(
+    "encode",
+    [base64.b64encode, base64.urlsafe_b64encode],
+    ids=["standard", "url-safe"],
+)
+def test_secret_inside_base64_text_redacted(prefix, encode):
+    encoded = encode((prefix + SECRET + " and more").encode()).decode()
+
+    redacted = redact(f"echo: {encoded}", [SECRET])
+
+    assert REDACTED in redacted
+    for start in range(len(redacted) - 11):
+        assert redacted[start : start + 12] not in encode(SECRET.encode()).decode()
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_wide_encoding_read_as_utf8_redacted(codec):
+    # A body in UTF-16 or UTF-32 without a charset is read as UTF-8, which
+    # puts NULs between the letters of an ASCII secret.
+    secret = "PLANTED-wide-token-7Kq2"
+    body = f"echo: {secret} done".encode(codec).decode("utf-8", errors="replace")
+
+    redacted = redact(body, [secret])
+
+    assert secret not in redacted.replace("\x00", "")
+    assert REDACTED in redacted
+
+
+def test_base64_of_other_text_untouched():
+    encoded = base64.b64encode(b"an ordinary response body, long enough").decode()
+
+    assert redact(encoded, [SECRET]) == encoded
 
 
 def test_other_text_untouched():

@@ -148,3 +148,14 @@ def test_timeout_option(workflow, start_server):
         run(workflow.name, "Chat", "GET", "--timeout", "0.2")
 
     assert "failed at the timeout stage" in str(raised.value)
+
+
+def test_token_echoed_in_header_name_redacted(workflow, start_server):
+    token = "PLANTED-command-token-5d"
+    server = start_server(lambda request: Reply(200, b"ok", [(f"X-{token}", "1")]))
+    make_token_endpoint(workflow, base_url=server.url(), token=token)
+
+    output = run(workflow.name, "Chat", "GET")
+
+    assert token not in output
+    assert "X-[redacted]: 1" in output

@@ -92,6 +92,34 @@ def test_authorization_never_shown(manager_client, workflow, start_server):
     assert "Bearer [redacted]" in page
 
 
+def test_token_echoed_in_header_name_redacted(manager_client, workflow, start_server):
+    server = start_server(
+        lambda request: Reply(200, b"ok", [(f"X-{PLANTED_TOKEN}", "1")])
+    )
+    endpoint = make_token_endpoint(workflow, base_url=server.url(), token=PLANTED_TOKEN)
+
+    response = send_form(manager_client, endpoint, path="x")
+
+    assert PLANTED_TOKEN not in response.content.decode()
+    assert ("X-[redacted]", "1") in response.context["shown"].headers
+
+
+def test_token_in_utf16_body_redacted(manager_client, workflow, start_server):
+    # No charset, so the page reads the UTF-16 body as UTF-8, with a NUL
+    # after each letter, which a browser does not show.
+    body = f"echo {PLANTED_TOKEN}".encode("utf-16-le")
+    server = start_server(
+        lambda request: Reply(200, body, [("Content-Type", "text/plain")])
+    )
+    endpoint = make_token_endpoint(workflow, base_url=server.url(), token=PLANTED_TOKEN)
+
+    response = send_form(manager_client, endpoint, path="x")
+
+    shown = response.context["shown"].body.replace("\x00", "")
+    assert PLANTED_TOKEN not in shown
+    assert "[redacted]" in shown
+
+
 def test_large_body_truncated(manager_client, workflow, start_server):
     body = b"a" * (BODY_DISPLAY_BYTES * 3)
     server = start_server(lambda request: Reply(200, body, chunked=True))

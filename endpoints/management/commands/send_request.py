@@ -107,8 +107,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"HTTP {status}")
         for name, value in response.headers.raw:
+            # Names too: a target may echo a credential as a header's name.
+            shown_name = redact(name.decode("latin-1"), secrets)
             shown = redact(value.decode("latin-1"), secrets)
-            self.stdout.write(f"{name.decode('latin-1')}: {shown}")
+            self.stdout.write(f"{shown_name}: {shown}")
         self.stdout.write("")
         body = response.content.decode("utf-8", errors="replace")
         self.stdout.write(redact(body, secrets))
