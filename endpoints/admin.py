@@ -371,9 +371,8 @@ class EndpointAdmin(LoggedModelAdmin):
             obj.refresh_from_db(fields=["version"])
             # As on the console page: a stored access token would otherwise
             # be sent to the new base URL's origin by the next request.
-            if config.access_token and origin_of(stored.base_url) != origin_of(
-                obj.base_url
-            ):
+            has_tokens = config.access_token or config.refresh_token
+            if has_tokens and origin_of(stored.base_url) != origin_of(obj.base_url):
                 config.save_settings(clear_connection=True)
                 origin_details.append(
                     "The stored tokens were cleared because the base URL moved "

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from endpoints.auth.basic import encode_credential
 from endpoints.auth.oauth.connect import redirect_uri
-from endpoints.models import ActivityEntry, Endpoint
+from endpoints.models import ActivityEntry, AuthConfig, Endpoint
 from endpoints.runtime import EndpointError, send
 from endpoints.testing.fake_oauth import FakeOAuthProvider
 from tests.conftest import (
@@ -279,6 +279,26 @@ def test_oauth_new_base_origin_clears_tokens(
     assert new_server.requests == []
 
 
+def test_oauth_refresh_token_alone_cleared_on_move(
+    manager_client, workflow, provider, start_server
+):
+    # Without an access token, a renewal with the refresh token would send
+    # the new access token to the new origin.
+    endpoint = make_code_endpoint(workflow, provider)
+    callback(manager_client, consent(start_connect(manager_client, endpoint)))
+    AuthConfig.objects.filter(pk=endpoint.pk).update(access_token="")
+    new_server = start_server()
+
+    response = save(manager_client, endpoint, base_url=new_server.url(path="/api"))
+
+    assert response.status_code == 302
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.refresh_token == ""
+    with pytest.raises(EndpointError):
+        send(workflow, "CRM", "GET", "/items")
+    assert new_server.requests == []
+
+
 def test_oauth_same_base_origin_keeps_tokens(manager_client, workflow, provider):
     endpoint = make_code_endpoint(workflow, provider)
     callback(manager_client, consent(start_connect(manager_client, endpoint)))
@@ -495,6 +515,22 @@ def test_admin_new_origin_clears_tokens(admin_client, workflow):
     assert entry.detail.endswith(
         "The stored tokens were cleared because the base URL moved to another origin."
     )
+
+
+def test_admin_new_origin_clears_refresh_token(admin_client, workflow):
+    endpoint = Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name="Open data",
+        base_url="https://stored.example.invalid",
+        auth_type="none",
+    )
+    endpoint.auth.refresh_token = "PLANTED-refresh-token-7a0c"
+    endpoint.auth.save()
+
+    admin_save(admin_client, endpoint, base_url="https://elsewhere.example.invalid")
+
+    endpoint.auth.refresh_from_db()
+    assert endpoint.auth.refresh_token == ""
 
 
 def test_admin_same_origin_keeps_tokens(admin_client, workflow):

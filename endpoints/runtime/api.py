@@ -532,12 +532,16 @@ def _as_timeout(timeout: TimeoutValue) -> httpx2.Timeout:
 
 def check_timeout_seconds(seconds: object) -> None:
     """Raise ValueError unless ``seconds`` is a positive, finite number."""
-    valid = (
-        isinstance(seconds, int | float)
-        and not isinstance(seconds, bool)
-        and math.isfinite(seconds)
-        and seconds > 0
-    )
+    try:
+        valid = (
+            isinstance(seconds, int | float)
+            and not isinstance(seconds, bool)
+            and math.isfinite(seconds)
+            and seconds > 0
+        )
+    except OverflowError:
+        # An int too large for a float, such as 10**400.
+        valid = False
     if not valid:
         raise ValueError(
             "A timeout must be a positive number of seconds, or None for "

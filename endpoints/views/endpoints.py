@@ -294,10 +294,11 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                 endpoint.save_version(expected_version)
                 # Asked before apply(), which overwrites the stored settings.
                 clear_connection = auth_form.clears_tokens()
-                # A stored access token is no secret field, so the origin
-                # rule above lets it through; it would otherwise be sent to
-                # the new base URL's origin by the next request.
-                tokens_moved = bool(config.access_token) and origin_of(
+                # Stored tokens are no secret fields, so the origin rule
+                # above lets them through. The next request would send the
+                # access token, or a renewal's new one, to the new origin.
+                has_tokens = bool(config.access_token or config.refresh_token)
+                tokens_moved = has_tokens and origin_of(
                     self.object.base_url
                 ) != origin_of(endpoint.base_url)
                 if tokens_moved:
