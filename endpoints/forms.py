@@ -19,16 +19,16 @@ from .importer import import_limit_text
 from .models import ApiToken, Endpoint, Step, StepUsage, Workflow
 from .runtime.errors import InvalidPathError
 from .runtime.urls import join_url
-from .validators import name_key, validate_header_name, validate_header_value
+from .validators import (
+    DESCRIPTION_MAX_LENGTH,
+    name_key,
+    validate_header_name,
+    validate_header_value,
+)
 
 NEVER = "never"
 
 logger = logging.getLogger(__name__)
-
-
-# The workflow page shows the whole description, so it is kept to a few
-# paragraphs.
-DESCRIPTION_MAX_LENGTH = 2000
 
 
 class WorkflowForm(forms.ModelForm):

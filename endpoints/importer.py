@@ -53,7 +53,12 @@ from .models import (
     StepUsage,
     Workflow,
 )
-from .validators import NAME_MAX_LENGTH, name_key, validate_not_blocked_address
+from .validators import (
+    DESCRIPTION_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    name_key,
+    validate_not_blocked_address,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -302,8 +307,9 @@ def parse_import(content: bytes) -> object:
     if depth > MAX_NESTING_DEPTH:
         raise _single(
             "too_deep",
-            f"The file nests lists and objects {depth} levels deep; an export "
-            f"needs 5 and at most {MAX_NESTING_DEPTH} are accepted.",
+            # The scan stops counting once the limit is passed.
+            f"The file nests lists and objects more than {MAX_NESTING_DEPTH} "
+            "levels deep; an export needs 5.",
         )
 
     try:
@@ -413,9 +419,19 @@ def validate_import(data: object, *, name: str | None = None) -> ImportPlan:
         )
         description = workflow_data.get("description")
         if isinstance(description, str):
+            # Stripped and limited as the workflow form does, so that the
+            # imported workflow can be saved from its page.
+            description = description.strip()
             checker.run(
                 ProhibitNullCharactersValidator(), description, "workflow.description"
             )
+            if len(description) > DESCRIPTION_MAX_LENGTH:
+                checker.add(
+                    "workflow.description",
+                    "max_length",
+                    f"The description has {len(description):,} characters; at "
+                    f"most {DESCRIPTION_MAX_LENGTH:,} are accepted.",
+                )
     if name is not None:
         workflow_name = checker.clean_name(Workflow, "name", name, "new name")
 
@@ -581,6 +597,8 @@ def _check_usages(checker, usages, step_path, endpoint_keys) -> list[tuple[str, 
         endpoint_name = usage.get("endpoint")
         endpoint_key = None
         if isinstance(endpoint_name, str):
+            # Stripped as the endpoints' names are.
+            endpoint_name = endpoint_name.strip()
             endpoint_key = name_key(endpoint_name)
             if endpoint_key not in endpoint_keys:
                 checker.add(

@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 
+# The workflow page shows the whole description, so it is kept to a few
+# paragraphs.
+DESCRIPTION_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 100
 
 # RFC 9110, section 5.6.2: a header name is a "token" of these characters.

@@ -322,6 +322,35 @@ def test_blank_name_says_enter_one(export_dict, path, message):
     assert message in [problem.message for problem in error.problems]
 
 
+def test_padded_usage_reference_finds_endpoint(export_dict):
+    usage = export_dict["steps"][2]["usages"][0]
+    usage["endpoint"] = f"  {usage['endpoint']}\u00a0"
+
+    result = import_workflow(as_bytes(export_dict), name="Copy")
+
+    assert StepUsage.objects.filter(step__workflow=result.workflow).count() == sum(
+        len(step["usages"]) for step in export_dict["steps"]
+    )
+
+
+def test_reject_long_description(export_dict):
+    export_dict["workflow"]["description"] = "x" * 2001
+
+    error = assert_rejected(export_dict, "max_length", "workflow.description")
+
+    assert "The description has 2,001 characters; at most 2,000 are accepted." in [
+        problem.message for problem in error.problems
+    ]
+
+
+def test_description_stored_stripped(export_dict):
+    export_dict["workflow"]["description"] = "  Runs nightly.\n"
+
+    result = import_workflow(as_bytes(export_dict), name="Copy")
+
+    assert result.workflow.description == "Runs nightly."
+
+
 def test_reject_endpoint_named_like_builtin(export_dict):
     export_dict["endpoints"][1]["name"] = "console"
 
@@ -471,7 +500,11 @@ def test_reject_deeply_nested(export_dict):
         b'"exported_at"', b'"deep": ' + nested.encode() + b', "exported_at"'
     )
 
-    assert_rejected(content, "too_deep")
+    error = assert_rejected(content, "too_deep")
+
+    assert [problem.message for problem in error.problems] == [
+        "The file nests lists and objects more than 20 levels deep; an export needs 5."
+    ]
 
 
 def test_reject_nesting_just_over_limit(db):
