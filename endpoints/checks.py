@@ -1,5 +1,6 @@
 """System checks for the settings the console cannot run without."""
 
+import math
 import os
 from pathlib import Path
 
@@ -91,7 +92,7 @@ GUNICORN_DEFAULT_TIMEOUT = 60
 @register()
 def check_request_deadline(app_configs, **kwargs):
     deadline = getattr(settings, "ENDPOINT_REQUEST_DEADLINE", None)
-    if not isinstance(deadline, int | float) or deadline <= 0:
+    if not _positive_seconds(deadline):
         return [
             Error(
                 f"ENDPOINT_REQUEST_DEADLINE is {deadline!r}; it must be a positive "
@@ -119,6 +120,31 @@ def check_request_deadline(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_request_timeout(app_configs, **kwargs):
+    timeout = getattr(settings, "ENDPOINT_REQUEST_TIMEOUT", None)
+    if _positive_seconds(timeout):
+        return []
+    return [
+        Error(
+            f"ENDPOINT_REQUEST_TIMEOUT is {timeout!r}; it must be a positive, "
+            "finite number of seconds.",
+            hint="Set ENDPOINT_REQUEST_TIMEOUT to the seconds that each connect, "
+            "read and write of a request may take, such as 10.",
+            id="endpoints.E009",
+        )
+    ]
+
+
+def _positive_seconds(value) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 @register(Tags.database)

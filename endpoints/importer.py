@@ -479,8 +479,9 @@ def _check_endpoints(checker, endpoints) -> tuple[set[str], list[tuple[str, str]
         )
         base_url = endpoint.get("base_url")
         if isinstance(base_url, str):
+            # Stripped as the endpoint form strips it.
             base_url = checker.clean_field(
-                Endpoint, "base_url", base_url, f"{path}.base_url"
+                Endpoint, "base_url", base_url.strip(), f"{path}.base_url"
             )
 
         auth_type = endpoint.get("auth_type")

@@ -103,15 +103,18 @@ def origin_change_details(
     """Return sentences for the activity stream on changed origins.
 
     One sentence for the base URL when it changed, with its old and new
-    origin, and one for the credential URL when its origin changed and is
-    not the base URL's. Only origins are named, so no path, query string or
-    user info of a URL is recorded.
+    origin (or its one origin), and one for the credential URL when its
+    origin changed and is not the base URL's. Only origins are named, so no
+    path, query string or user info of a URL is recorded.
     """
     details = []
     old_base = origin_of(stored.target_url)
     new_base = origin_of(endpoint.target_url)
     if stored.target_url != endpoint.target_url:
-        details.append(f"Base URL origin: {old_base}, now {new_base}.")
+        if old_base == new_base:
+            details.append(f"Base URL changed within its origin {new_base}.")
+        else:
+            details.append(f"Base URL origin: {old_base}, now {new_base}.")
     old_credential = origin_of(stored_type.credential_url(stored))
     new_credential = origin_of(auth_type.credential_url(endpoint))
     if old_credential != new_credential and (old_credential, new_credential) != (

@@ -51,8 +51,8 @@ def test_endpoint_change_recorded(manager_client, workflow):
     [entry] = entries(Event.CHANGED)
     assert entry.endpoint == endpoint
     assert entry.detail == (
-        "Changed: base url, token. Base URL origin: "
-        "https://chat.example.test:443, now https://chat.example.test:443."
+        "Changed: base url, token. Base URL changed within its origin "
+        "https://chat.example.test:443."
     )
     assert "PLANTED" not in entry.detail
 

@@ -333,6 +333,15 @@ def test_padded_usage_reference_finds_endpoint(export_dict):
     )
 
 
+def test_base_url_stored_stripped(export_dict):
+    base_url = export_dict["endpoints"][1]["base_url"]
+    export_dict["endpoints"][1]["base_url"] = f" {base_url}\n"
+
+    result = import_workflow(as_bytes(export_dict), name="Copy")
+
+    assert result.workflow.endpoints.filter(base_url=base_url).exists()
+
+
 def test_reject_long_description(export_dict):
     export_dict["workflow"]["description"] = "x" * 2001
 

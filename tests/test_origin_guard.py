@@ -372,8 +372,8 @@ def test_activity_records_unchanged_origin(manager_client, workflow):
 
     entry = ActivityEntry.objects.get(event=ActivityEntry.Event.CHANGED)
     assert entry.detail == (
-        "Changed: base url. Base URL origin: https://stored.example.invalid:443, "
-        "now https://stored.example.invalid:443."
+        "Changed: base url. Base URL changed within its origin "
+        "https://stored.example.invalid:443."
     )
 
 
@@ -472,6 +472,25 @@ def test_admin_origin_change_recorded(admin_client, workflow):
         "now https://elsewhere.example.invalid:443."
     )
     assert "PLANTED" not in entry.detail
+
+
+def test_admin_move_within_origin_says_so(admin_client, workflow):
+    endpoint = Endpoint.objects.create_with_auth(
+        workflow=workflow,
+        name="Open data",
+        base_url="https://stored.example.invalid/v1",
+        auth_type="none",
+    )
+
+    admin_save(admin_client, endpoint, base_url="https://stored.example.invalid/v2")
+
+    entry = ActivityEntry.objects.get(
+        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
+    )
+    assert entry.detail == (
+        "Changed in the admin. Base URL changed within its origin "
+        "https://stored.example.invalid:443."
+    )
 
 
 def test_admin_same_url_records_nothing(admin_client, workflow):

@@ -206,9 +206,20 @@ def check_ids(settings_override, settings) -> list[str]:
     return [message.id for message in run_checks()]
 
 
-@pytest.mark.parametrize("value", [0, -1, "30"])
+@pytest.mark.parametrize("value", [0, -1, "30", float("nan"), float("inf")])
 def test_check_rejects_bad_deadline(settings, value):
     assert "endpoints.E007" in check_ids(value, settings)
+
+
+@pytest.mark.parametrize("value", [0, -1, "10", float("nan"), float("inf"), True])
+def test_check_rejects_bad_timeout(settings, value):
+    settings.ENDPOINT_REQUEST_TIMEOUT = value
+
+    assert "endpoints.E009" in [message.id for message in run_checks()]
+
+
+def test_check_accepts_default_timeout():
+    assert "endpoints.E009" not in [message.id for message in run_checks()]
 
 
 def test_check_warns_above_worker_timeout(settings, monkeypatch):
