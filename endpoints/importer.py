@@ -66,6 +66,9 @@ logger = logging.getLogger(__name__)
 # limit leaves room for that and stops input that would exhaust the parser's
 # recursion well below Python's recursion limit (1000 by default).
 MAX_NESTING_DEPTH = 20
+# The path of problems with the name given to import_workflow, which the
+# import page shows on its "Import as" field.
+NEW_NAME_PATH = "new name"
 
 # The export's only number is its format version, so any integer with more
 # digits than this is a damaged or hostile file.
@@ -433,7 +436,7 @@ def validate_import(data: object, *, name: str | None = None) -> ImportPlan:
                     f"most {DESCRIPTION_MAX_LENGTH:,} are accepted.",
                 )
     if name is not None:
-        workflow_name = checker.clean_name(Workflow, "name", name, "new name")
+        workflow_name = checker.clean_name(Workflow, "name", name, NEW_NAME_PATH)
 
     endpoint_keys, planned_endpoints = _check_endpoints(checker, data.get("endpoints"))
     steps = _check_steps(checker, data.get("steps"), endpoint_keys)
@@ -446,7 +449,7 @@ def validate_import(data: object, *, name: str | None = None) -> ImportPlan:
         )
         if clash is not None:
             checker.add(
-                "new name" if name is not None else "workflow.name",
+                NEW_NAME_PATH if name is not None else "workflow.name",
                 "name_clash",
                 f"A workflow named “{clash}” already exists. Import the file under "
                 "another name; workflows are never merged.",

@@ -112,6 +112,29 @@ def test_upload_name_clash_offers_name(manager_client, export_content):
     assert row_counts() == before
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Incidents", "A workflow named “Incidents” already exists"),
+        ("Tab\tinside", "control characters"),
+    ],
+)
+def test_typed_name_problem_on_its_field(manager_client, export_content, name, message):
+    Workflow.objects.get_or_create(name="Incidents")
+
+    response = manager_client.post(
+        IMPORT_URL, {"file": upload(export_content), "name": name}
+    )
+
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert any(message in error for error in form.errors["name"])
+    assert not any("new name:" in problem for problem in response.context["problems"])
+    assert re.search(r'aria-describedby="[^"]*\bid_name_error\b', response.text)
+    assert 'id="id_name_error"' in response.text
+    assert 'aria-invalid="true"' in response.text
+
+
 def test_upload_lists_problems(manager_client, export_content):
     data = json.loads(export_content)
     data["endpoints"][1]["base_url"] = "ftp://tickets.test"

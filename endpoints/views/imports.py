@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 
 from ..forms import WorkflowImportForm
 from ..importer import (
+    NEW_NAME_PATH,
     ImportFileError,
     import_workflow,
     max_import_bytes,
@@ -156,8 +157,22 @@ class WorkflowImportView(mixins.ConsolePermissionMixin, TemplateView):
         return redirect(workflow)
 
     def render_problems(self, form, error: ImportFileError, status: int):
-        """Show the import form again with the file's problems listed."""
+        """Show the import form again with the file's problems listed.
+
+        A problem with the name typed under "Import as" goes on that field,
+        so that the field is marked invalid and described by it.
+        """
+        problems = error.messages
+        if form.is_bound:
+            typed_name = [p for p in error.problems if p.path == NEW_NAME_PATH]
+            for problem in typed_name:
+                form.add_error("name", problem.message)
+            problems = [
+                str(problem)
+                for problem in error.problems
+                if problem.path != NEW_NAME_PATH
+            ]
         context = self.get_context_data(
-            form=form, problems=error.messages, name_clash="name_clash" in error.codes
+            form=form, problems=problems, name_clash="name_clash" in error.codes
         )
         return self.render_to_response(context, status=status)
