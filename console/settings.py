@@ -315,7 +315,7 @@ LOGGING = {
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "keyvalue"},
     },
-    # Upper-cased, since logging knows only "DEBUG", not "debug".
+    # Upper-cased, because logging accepts "DEBUG" but not "debug".
     "root": {
         "handlers": ["console"],
         "level": env.str("LOG_LEVEL", default="INFO").strip().upper(),

@@ -33,7 +33,12 @@ from .models import (
     StepUsage,
     Workflow,
 )
-from .origins import new_credential_origin, origin_change_details, origin_of
+from .origins import (
+    TOKENS_CLEARED_DETAIL,
+    new_credential_origin,
+    origin_change_details,
+    tokens_would_move,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -369,15 +374,9 @@ class EndpointAdmin(LoggedModelAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             obj.refresh_from_db(fields=["version"])
-            # As on the console page: a stored access token would otherwise
-            # be sent to the new base URL's origin by the next request.
-            has_tokens = config.access_token or config.refresh_token
-            if has_tokens and origin_of(stored.base_url) != origin_of(obj.base_url):
+            if tokens_would_move(config, stored.base_url, obj.base_url):
                 config.save_settings(clear_connection=True)
-                origin_details.append(
-                    "The stored tokens were cleared because the base URL moved "
-                    "to another origin."
-                )
+                origin_details.append(TOKENS_CLEARED_DETAIL)
             if origin_details:
                 activity.record(
                     ActivityEntry.Event.CHANGED,

@@ -1,6 +1,5 @@
 """System checks for the settings the console cannot run without."""
 
-import math
 import os
 from pathlib import Path
 
@@ -11,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, models
 from django.db.models import ExpressionWrapper, F
 
-from .validators import validate_base_url
+from .validators import is_positive_seconds, validate_base_url
 
 # Stored values per encrypted column that the key check tries to decrypt,
 # the most recently created first.
@@ -92,7 +91,7 @@ GUNICORN_DEFAULT_TIMEOUT = 60
 @register()
 def check_request_deadline(app_configs, **kwargs):
     deadline = getattr(settings, "ENDPOINT_REQUEST_DEADLINE", None)
-    if not _positive_seconds(deadline):
+    if not is_positive_seconds(deadline):
         return [
             Error(
                 f"ENDPOINT_REQUEST_DEADLINE is {deadline!r}; it must be a positive "
@@ -125,7 +124,7 @@ def check_request_deadline(app_configs, **kwargs):
 @register()
 def check_request_timeout(app_configs, **kwargs):
     timeout = getattr(settings, "ENDPOINT_REQUEST_TIMEOUT", None)
-    if _positive_seconds(timeout):
+    if is_positive_seconds(timeout):
         return []
     return [
         Error(
@@ -136,15 +135,6 @@ def check_request_timeout(app_configs, **kwargs):
             id="endpoints.E009",
         )
     ]
-
-
-def _positive_seconds(value) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
 
 
 @register(Tags.database)

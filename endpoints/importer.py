@@ -123,11 +123,12 @@ _JSON_TYPE_NAMES = {
 # control characters are allowed, which only lets the scan skip text that
 # the parser rejects anyway. The unrolled form, plain characters then any
 # number of (escape, plain characters), scans runs of plain characters at
-# once: twice as fast on an export as an alternation per character. A
-# string that is never closed runs to the end of the text (a lone backslash
-# included), so the match cannot fail. A failing match would be retried
-# from every later quote, which took time growing with the square of the
-# length for a file of '\"' repeated.
+# once: twice as fast on an export as an alternation per character. The
+# last alternative, an optional backslash and the end of the text, lets a
+# string that is never closed match to the end, so every match that starts
+# at a quote succeeds. A failing match would be retried from every later
+# quote, which took time growing with the square of the length for a file
+# of '\"' repeated (test_reject_unclosed_escaped_quotes).
 _JSON_STRING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 # Everything but the brackets of lists and objects.
 _NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")

@@ -16,7 +16,12 @@ from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from endpoints.auth.base import AuthType
-    from endpoints.models import Endpoint
+    from endpoints.models import AuthConfig, Endpoint
+
+# The activity entry's sentence when tokens_would_move cleared the tokens.
+TOKENS_CLEARED_DETAIL = (
+    "The stored tokens were cleared because the base URL moved to another origin."
+)
 
 
 @dataclass(frozen=True)
@@ -126,3 +131,14 @@ def origin_change_details(
             f"{new_credential or 'none'}."
         )
     return details
+
+
+def tokens_would_move(config: AuthConfig, old_base_url: str, new_base_url: str) -> bool:
+    """Return whether stored tokens would go to a new base URL's other origin.
+
+    Stored tokens are no secret fields, so `new_credential_origin` lets them
+    through. The next request would send the access token, or the one that
+    a renewal with the refresh token gets, to the new origin.
+    """
+    has_tokens = bool(config.access_token or config.refresh_token)
+    return has_tokens and origin_of(old_base_url) != origin_of(new_base_url)

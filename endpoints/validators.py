@@ -5,6 +5,7 @@ the code and pages show the message.
 """
 
 import ipaddress
+import math
 import re
 import unicodedata
 from urllib.parse import urlsplit
@@ -15,6 +16,18 @@ from django.core.exceptions import ValidationError
 # paragraphs.
 DESCRIPTION_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 100
+
+
+def is_positive_seconds(value: object) -> bool:
+    """Return whether ``value`` is a positive, finite number of seconds."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:
+        # An int too large for a float, such as 10**400.
+        return False
+
 
 # RFC 9110, section 5.6.2: a header name is a "token" of these characters.
 _TOKEN_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")

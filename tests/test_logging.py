@@ -174,8 +174,8 @@ def test_each_request_logged_with_ids_and_outcome(main_flows, caplog, planted):
         and f"endpoint_id={bearer.pk} " in record.getMessage()
     ]
 
-    # The echo server answers 500, which counts as a failure at the status
-    # stage; the last request finds no server at all.
+    # The echo server responds with 500, a failure at the status stage. The
+    # last request finds no server at all.
     outcomes = [
         re.search(r"outcome=(\w+) stage=(\w+)", line).groups() for line in requests
     ]

@@ -451,12 +451,22 @@ def test_admin_new_origin_without_secrets(admin_client, workflow):
     assert endpoint.base_url == "https://elsewhere.example.invalid"
 
 
+def make_open_endpoint(workflow, base_url: str) -> Endpoint:
+    """Create a No Authorization endpoint, which keeps no secret fields."""
+    return Endpoint.objects.create_with_auth(
+        workflow=workflow, name="Open data", base_url=base_url, auth_type="none"
+    )
+
+
+def changed_entry(endpoint) -> ActivityEntry:
+    return ActivityEntry.objects.get(
+        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
+    )
+
+
 def test_admin_origin_change_recorded(admin_client, workflow):
-    endpoint = Endpoint.objects.create_with_auth(
-        workflow=workflow,
-        name="Open data",
-        base_url="https://stored.example.invalid/v1?key=PLANTED-query-9c1e",
-        auth_type="none",
+    endpoint = make_open_endpoint(
+        workflow, "https://stored.example.invalid/v1?key=PLANTED-query-9c1e"
     )
 
     response = admin_save(
@@ -464,9 +474,7 @@ def test_admin_origin_change_recorded(admin_client, workflow):
     )
 
     assert response.status_code == 302
-    entry = ActivityEntry.objects.get(
-        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
-    )
+    entry = changed_entry(endpoint)
     assert entry.detail == (
         "Changed in the admin. Base URL origin: https://stored.example.invalid:443, "
         "now https://elsewhere.example.invalid:443."
@@ -475,18 +483,11 @@ def test_admin_origin_change_recorded(admin_client, workflow):
 
 
 def test_admin_move_within_origin_says_so(admin_client, workflow):
-    endpoint = Endpoint.objects.create_with_auth(
-        workflow=workflow,
-        name="Open data",
-        base_url="https://stored.example.invalid/v1",
-        auth_type="none",
-    )
+    endpoint = make_open_endpoint(workflow, "https://stored.example.invalid/v1")
 
     admin_save(admin_client, endpoint, base_url="https://stored.example.invalid/v2")
 
-    entry = ActivityEntry.objects.get(
-        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
-    )
+    entry = changed_entry(endpoint)
     assert entry.detail == (
         "Changed in the admin. Base URL changed within its origin "
         "https://stored.example.invalid:443."
@@ -494,12 +495,7 @@ def test_admin_move_within_origin_says_so(admin_client, workflow):
 
 
 def test_admin_same_url_records_nothing(admin_client, workflow):
-    endpoint = Endpoint.objects.create_with_auth(
-        workflow=workflow,
-        name="Open data",
-        base_url="https://stored.example.invalid",
-        auth_type="none",
-    )
+    endpoint = make_open_endpoint(workflow, "https://stored.example.invalid")
 
     response = admin_save(admin_client, endpoint, name="Open data v2")
 
@@ -510,12 +506,7 @@ def test_admin_same_url_records_nothing(admin_client, workflow):
 
 
 def test_admin_new_origin_clears_tokens(admin_client, workflow):
-    endpoint = Endpoint.objects.create_with_auth(
-        workflow=workflow,
-        name="Open data",
-        base_url="https://stored.example.invalid",
-        auth_type="none",
-    )
+    endpoint = make_open_endpoint(workflow, "https://stored.example.invalid")
     endpoint.auth.access_token = "PLANTED-access-token-4b2d"
     endpoint.auth.refresh_token = "PLANTED-refresh-token-7a0c"
     endpoint.auth.save()
@@ -528,21 +519,14 @@ def test_admin_new_origin_clears_tokens(admin_client, workflow):
     endpoint.auth.refresh_from_db()
     assert endpoint.auth.access_token == ""
     assert endpoint.auth.refresh_token == ""
-    entry = ActivityEntry.objects.get(
-        endpoint=endpoint, event=ActivityEntry.Event.CHANGED
-    )
+    entry = changed_entry(endpoint)
     assert entry.detail.endswith(
         "The stored tokens were cleared because the base URL moved to another origin."
     )
 
 
 def test_admin_new_origin_clears_refresh_token(admin_client, workflow):
-    endpoint = Endpoint.objects.create_with_auth(
-        workflow=workflow,
-        name="Open data",
-        base_url="https://stored.example.invalid",
-        auth_type="none",
-    )
+    endpoint = make_open_endpoint(workflow, "https://stored.example.invalid")
     endpoint.auth.refresh_token = "PLANTED-refresh-token-7a0c"
     endpoint.auth.save()
 
@@ -553,12 +537,7 @@ def test_admin_new_origin_clears_refresh_token(admin_client, workflow):
 
 
 def test_admin_same_origin_keeps_tokens(admin_client, workflow):
-    endpoint = Endpoint.objects.create_with_auth(
-        workflow=workflow,
-        name="Open data",
-        base_url="https://stored.example.invalid/v1",
-        auth_type="none",
-    )
+    endpoint = make_open_endpoint(workflow, "https://stored.example.invalid/v1")
     endpoint.auth.access_token = "PLANTED-access-token-4b2d"
     endpoint.auth.save()
 

@@ -115,9 +115,9 @@ def test_token_in_utf16_body_redacted(manager_client, workflow, start_server):
 
     response = send_form(manager_client, endpoint, path="x")
 
-    shown = response.context["shown"].body.replace("\x00", "")
-    assert PLANTED_TOKEN not in shown
-    assert "[redacted]" in shown
+    shown_body = response.context["shown"].body.replace("\x00", "")
+    assert PLANTED_TOKEN not in shown_body
+    assert "[redacted]" in shown_body
 
 
 def test_large_body_truncated(manager_client, workflow, start_server):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,7 +19,7 @@ import httpx2
 
 from endpoints import activity
 from endpoints.models import ActivityEntry, Endpoint, StepUsage, Workflow
-from endpoints.validators import name_key
+from endpoints.validators import is_positive_seconds, name_key
 
 from .context import RequestContext
 from .deadline import deadline_scope, limit_timeout
@@ -532,17 +531,7 @@ def _as_timeout(timeout: TimeoutValue) -> httpx2.Timeout:
 
 def check_timeout_seconds(seconds: object) -> None:
     """Raise ValueError unless ``seconds`` is a positive, finite number."""
-    try:
-        valid = (
-            isinstance(seconds, int | float)
-            and not isinstance(seconds, bool)
-            and math.isfinite(seconds)
-            and seconds > 0
-        )
-    except OverflowError:
-        # An int too large for a float, such as 10**400.
-        valid = False
-    if not valid:
+    if not is_positive_seconds(seconds):
         raise ValueError(
             "A timeout must be a positive number of seconds, or None for "
             f"ENDPOINT_REQUEST_TIMEOUT; got {seconds!r}."

@@ -26,10 +26,11 @@ from ..models import (
     Workflow,
 )
 from ..origins import (
+    TOKENS_CLEARED_DETAIL,
     CredentialOriginChange,
     new_credential_origin,
     origin_change_details,
-    origin_of,
+    tokens_would_move,
 )
 from ..runtime.tls import info_from_pem
 from . import conflicts, mixins
@@ -294,19 +295,9 @@ class EndpointUpdateView(mixins.ConsolePermissionMixin, EndpointFormsMixin, Deta
                 endpoint.save_version(expected_version)
                 # Asked before apply(), which overwrites the stored settings.
                 clear_connection = auth_form.clears_tokens()
-                # Stored tokens are no secret fields, so the origin rule
-                # above lets them through. The next request would send the
-                # access token, or a renewal's new one, to the new origin.
-                has_tokens = bool(config.access_token or config.refresh_token)
-                tokens_moved = has_tokens and origin_of(
-                    self.object.base_url
-                ) != origin_of(endpoint.base_url)
-                if tokens_moved:
+                if tokens_would_move(config, self.object.base_url, endpoint.base_url):
                     clear_connection = True
-                    origin_details.append(
-                        "The stored tokens were cleared because the base URL "
-                        "moved to another origin."
-                    )
+                    origin_details.append(TOKENS_CLEARED_DETAIL)
                 auth_form.apply(config)
                 discarded = discard_unused_unreadable_tokens(config)
                 config.save_settings(clear_connection=clear_connection or discarded)
